@@ -1,0 +1,52 @@
+"""stance: sentence types and stance toward actors in news and opinion writing.
+
+``import stance`` is cheap: torch and transformers are imported on first use of a model.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "load",
+    "StanceModel",
+    "Document",
+    "Sentence",
+    "Prediction",
+    "segment",
+    "SENTENCE_TYPES",
+    "STANCES",
+]
+
+if TYPE_CHECKING:
+    from .document import Document, Prediction, Sentence
+    from .labels import SENTENCE_TYPES, STANCES
+    from .pipeline import StanceModel, load
+    from .segment import segment
+
+_LAZY = {
+    "load": "pipeline",
+    "StanceModel": "pipeline",
+    "Document": "document",
+    "Sentence": "document",
+    "Prediction": "document",
+    "segment": "segment",
+    "SENTENCE_TYPES": "labels",
+    "STANCES": "labels",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'stance' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

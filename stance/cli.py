@@ -1,0 +1,157 @@
+"""The ``stance`` command: thin wrappers over the library's functions.
+
+    stance analyze FILE|- [--model DIR] [--format table|json|jsonl]
+    stance evaluate --model DIR --data FILE.jsonl --task types [--json]
+    stance train CONFIG [--output-dir DIR] [--epochs N] [--seed N] [--resume]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .data import DataError
+
+__all__ = ["main", "read_text_file"]
+
+
+def read_text_file(path: str) -> str:
+    """A UTF-8 text file (or stdin for "-"); invalid bytes are an error naming the line, not replaced."""
+    if path == "-":
+        raw = sys.stdin.buffer.read()
+        name = "<stdin>"
+    else:
+        try:
+            raw = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise DataError(path, None, "file not found") from None
+        except IsADirectoryError:
+            raise DataError(path, None, "is a folder, not a file") from None
+        name = path
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise DataError(name, line, f"not valid UTF-8 (byte {raw[err.start:err.start + 1]!r} at offset {err.start})") from None
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from .document import render_table
+    from .pipeline import load
+
+    texts = [(path, read_text_file(path)) for path in args.files]
+    model = load(args.model)
+    out = sys.stdout
+    for path, text in texts:
+        document = model.analyze(text, batch_size=args.batch_size, id=path)
+        if args.format == "json":
+            out.write(document.to_json() + "\n")
+        elif args.format == "jsonl":
+            for index, sentence in enumerate(document.sentences):
+                out.write(json.dumps({"document": path, "index": index, **sentence.to_dict()}, ensure_ascii=False) + "\n")
+        else:
+            if len(texts) > 1:
+                out.write(f"== {path}\n")
+            out.write(render_table(document, model.type_labels) + "\n")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate_types, format_report
+    from .pipeline import load
+
+    if args.loader == "jsonl":
+        from .data import read_typed_sentences
+
+        rows = read_typed_sentences(args.data)
+        unlabelled = 0
+    else:
+        from .data.public import load_public
+
+        loaded = load_public(args.loader, args.data)
+        rows = [r for r in loaded if r.get("label") is not None]
+        unlabelled = len(loaded) - len(rows)
+    model = load(args.model)
+    report = evaluate_types(model, rows, batch_size=args.batch_size)
+    report["data"] = args.data
+    report["rows_without_definite_label"] = unlabelled
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"model: {model.source}\ndata: {args.data} (task {args.task})")
+        if unlabelled:
+            print(f"{unlabelled} rows have no definite sentence type in this format and are not scored")
+        print(format_report(report))
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .training import TrainConfig, train
+
+    overrides = {
+        "output_dir": args.output_dir,
+        "epochs": args.epochs,
+        "seed": args.seed,
+        "max_steps": args.max_steps,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+    }
+    config = TrainConfig.from_file(args.config, **overrides)
+    result = train(config, resume=args.resume)
+    print(f"saved {result.output_dir} in {result.seconds / 60:.1f} min; dev macro-F1 {result.dev_metrics['macro_f1']:.3f}")
+    for name, report in result.eval_metrics.items():
+        print(f"{name}: macro-F1 {report['macro_f1']:.3f} (cue-word baseline {report['baseline']['macro_f1']:.3f})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stance", description="Sentence types and stance in news and opinion text.")
+    parser.add_argument("--version", action="version", version=f"stance {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    analyze = commands.add_parser("analyze", help="type every sentence of one or more texts")
+    analyze.add_argument("files", nargs="+", help="UTF-8 text files, or - for standard input")
+    analyze.add_argument("--model", default=None, help="model folder or bundled name (default: the shipped model)")
+    analyze.add_argument("--format", choices=["table", "json", "jsonl"], default="table")
+    analyze.add_argument("--batch-size", type=int, default=64)
+    analyze.set_defaults(run=_analyze)
+
+    evaluate = commands.add_parser("evaluate", help="score a model on labelled sentences")
+    evaluate.add_argument("--model", default=None, help="model folder or bundled name (default: the shipped model)")
+    evaluate.add_argument("--data", required=True, help="labelled file (JSONL {text, label}) or a public dataset path")
+    evaluate.add_argument("--task", choices=["types"], default="types")
+    evaluate.add_argument("--loader", default="jsonl", help="format of --data: jsonl (default) or a public loader name")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    evaluate.add_argument("--batch-size", type=int, default=64)
+    evaluate.set_defaults(run=_evaluate)
+
+    train = commands.add_parser("train", help="train a model from a TOML config")
+    train.add_argument("config")
+    train.add_argument("--output-dir")
+    train.add_argument("--epochs", type=float)
+    train.add_argument("--max-steps", type=int)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--learning-rate", type=float)
+    train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    train.set_defaults(run=_train)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (DataError, FileNotFoundError, ValueError) as err:
+        print(f"stance: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

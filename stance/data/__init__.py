@@ -1,0 +1,6 @@
+"""Labelled data: the project's JSONL format and loaders for public datasets (``stance.data.public``)."""
+
+from .errors import DataError
+from .jsonl import iter_jsonl, read_typed_sentences, to_dataset, write_jsonl
+
+__all__ = ["DataError", "iter_jsonl", "read_typed_sentences", "to_dataset", "write_jsonl"]

