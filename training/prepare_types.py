@@ -1,0 +1,130 @@
+"""Build the fixed train/dev/test splits of the project's sentence-type corpus.
+
+    python training/prepare_types.py            # writes data/types/{train,dev,test}.jsonl, prints counts
+
+Sources are ``data/types/sources/*.jsonl`` (the rows as written and labelled). Each row gets an ``id``
+from its text, and its split from that id, so adding rows never moves an old row to another split.
+Exact and near duplicates (word-trigram Jaccard >= 0.6) are reported and only the first copy is kept,
+so no sentence sits in training with its twin in test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from stance.data import DataError, iter_jsonl, write_jsonl  # noqa: E402
+from stance.labels import SENTENCE_TYPES  # noqa: E402
+
+DOMAINS = {
+    "geopolitics", "trade", "economy_markets", "business", "technology", "science", "climate_energy",
+    "health", "elections_parties", "law_courts", "security_war", "sport_culture",
+}
+# A first batch used broader names; they fold into the fixed domain list.
+DOMAIN_ALIASES = {"economy_trade": "economy_markets", "diplomacy_politics": "geopolitics"}
+REGISTERS = {"wire_report", "op_ed", "communique", "analyst_note", "speech", "interview_quote", "press_release", "blog"}
+REQUIRED = ("text", "label", "domain", "register", "kind")
+SPLITS = (("test", 0.15), ("dev", 0.10), ("train", 0.75))
+NEAR_DUPLICATE = 0.6
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def row_id(text: str) -> str:
+    return hashlib.sha1(normalise(text).encode("utf-8")).hexdigest()[:12]
+
+
+def split_of(identifier: str) -> str:
+    point = int(identifier, 16) / 16 ** len(identifier)
+    edge = 0.0
+    for name, share in SPLITS:
+        edge += share
+        if point < edge:
+            return name
+    return SPLITS[-1][0]
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    words = normalise(text).split()
+    return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+
+
+def read_sources(folder: Path) -> list[dict]:
+    rows = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for line, row in iter_jsonl(path):
+            for field in REQUIRED:
+                if not isinstance(row.get(field), str) or not row[field].strip():
+                    raise DataError(path, line, "missing or empty", field)
+            if row["label"] not in SENTENCE_TYPES:
+                raise DataError(path, line, f"unknown label {row['label']!r}", "label")
+            domain = DOMAIN_ALIASES.get(row["domain"], row["domain"])
+            if domain not in DOMAINS:
+                raise DataError(path, line, f"unknown domain {row['domain']!r}", "domain")
+            if row["register"] not in REGISTERS:
+                raise DataError(path, line, f"unknown register {row['register']!r}", "register")
+            rows.append({**row, "domain": domain, "origin": f"{path.name}:{line}"})
+    return rows
+
+
+def deduplicate(rows: list[dict]) -> tuple[list[dict], list[tuple[dict, dict, float]]]:
+    kept: list[dict] = []
+    kept_shingles: list[set] = []
+    index: dict[tuple[str, ...], list[int]] = {}
+    dropped = []
+    for row in rows:
+        mine = shingles(row["text"])
+        candidates = Counter(i for s in mine for i in index.get(s, ()))
+        twin = None
+        for i, _ in candidates.most_common(5):
+            score = len(mine & kept_shingles[i]) / len(mine | kept_shingles[i])
+            if score >= NEAR_DUPLICATE:
+                twin = (kept[i], score)
+                break
+        if twin:
+            dropped.append((row, twin[0], twin[1]))
+            continue
+        for s in mine:
+            index.setdefault(s, []).append(len(kept))
+        kept.append(row)
+        kept_shingles.append(mine)
+    return kept, dropped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sources", type=Path, default=REPO / "data" / "types" / "sources")
+    parser.add_argument("--out", type=Path, default=REPO / "data" / "types")
+    args = parser.parse_args(argv)
+
+    rows = read_sources(args.sources)
+    kept, dropped = deduplicate(rows)
+    for row, twin, score in dropped:
+        print(f"near-duplicate ({score:.2f}) dropped {row['origin']}: {row['text'][:70]!r}\n    twin of {twin['origin']}: {twin['text'][:70]!r}")
+    splits: dict[str, list[dict]] = {name: [] for name, _ in SPLITS}
+    for row in kept:
+        identifier = row_id(row["text"])
+        out = {"id": identifier, **{k: row[k] for k in REQUIRED}}
+        out.update({k: v for k, v in row.items() if k not in out and k != "origin"})
+        splits[split_of(identifier)].append(out)
+    for name, split_rows in splits.items():
+        split_rows.sort(key=lambda r: r["id"])
+        write_jsonl(split_rows, args.out / f"{name}.jsonl")
+    print(f"{len(rows)} source rows, {len(dropped)} near duplicates dropped, {len(kept)} kept")
+    for name, split_rows in splits.items():
+        labels = Counter(r["label"] for r in split_rows)
+        print(f"{name:5s} {len(split_rows):5d}  " + "  ".join(f"{label} {labels[label]}" for label in SENTENCE_TYPES))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
