@@ -100,6 +100,32 @@ def deduplicate(rows: list[dict]) -> tuple[list[dict], list[tuple[dict, dict, fl
     return kept, dropped
 
 
+def count_table(splits: dict[str, list[dict]], field: str) -> str:
+    totals = Counter(r[field] for rows in splits.values() for r in rows)
+    header = f"| {field} | " + " | ".join(splits) + " | all |\n|---|" + "---:|" * (len(splits) + 1)
+    lines = [header]
+    for value, total in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])):
+        per_split = [sum(r[field] == value for r in rows) for rows in splits.values()]
+        lines.append(f"| {value} | " + " | ".join(map(str, per_split)) + f" | {total} |")
+    return "\n".join(lines)
+
+
+def update_card(card: Path, splits: dict[str, list[dict]], source_rows: int, dropped: int) -> None:
+    """Rewrite the generated counts between the markers of the data card; the prose stays as written."""
+    start, end = "<!-- counts: written by training/prepare_types.py -->", "<!-- /counts -->"
+    total = sum(len(rows) for rows in splits.values())
+    hard = sum(r["kind"] != "plain" for rows in splits.values() for r in rows)
+    body = "\n\n".join(
+        [f"{total} sentences ({source_rows} written, {dropped} near duplicates dropped); {hard} ({hard / total:.0%}) of a hard-case kind."]
+        + [count_table(splits, field) for field in ("label", "domain", "register", "kind")]
+    )
+    text = card.read_text(encoding="utf-8") if card.exists() else f"# data/types\n\n{start}\n{end}\n"
+    if start not in text or end not in text:
+        raise SystemExit(f"{card}: the counts markers are missing")
+    head, rest = text.split(start, 1)
+    card.write_text(f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=Path, default=REPO / "data" / "types" / "sources")
@@ -120,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         split_rows.sort(key=lambda r: r["id"])
         write_jsonl(split_rows, args.out / f"{name}.jsonl")
     print(f"{len(rows)} source rows, {len(dropped)} near duplicates dropped, {len(kept)} kept")
+    update_card(args.out / "README.md", splits, len(rows), len(dropped))
     for name, split_rows in splits.items():
         labels = Counter(r["label"] for r in split_rows)
         print(f"{name:5s} {len(split_rows):5d}  " + "  ".join(f"{label} {labels[label]}" for label in SENTENCE_TYPES))
