@@ -93,7 +93,8 @@ def _train(args: argparse.Namespace) -> int:
     from .training import TrainConfig, train
 
     overrides = {
-        "output_dir": args.output_dir,
+        # A path typed on the command line is relative to where it was typed, not to the config file.
+        "output_dir": str(Path(args.output_dir).resolve()) if args.output_dir else None,
         "epochs": args.epochs,
         "seed": args.seed,
         "max_steps": args.max_steps,

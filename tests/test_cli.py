@@ -62,7 +62,7 @@ def test_evaluate_bad_data(tiny_model_dir, tmp_path, capsys):
     assert code == 2 and f"{bad}:2" in err and "unknown label 'maybe'" in err
 
 
-def test_train_from_config(tmp_path, capsys):
+def test_train_from_config(tmp_path, capsys, monkeypatch):
     from conftest import TINY_DEV_ROWS, TINY_ENCODER, TINY_ROWS, write_rows
 
     write_rows(tmp_path / "train.jsonl", TINY_ROWS)
@@ -75,6 +75,12 @@ def test_train_from_config(tmp_path, capsys):
     code, out, _ = run(capsys, "train", str(tmp_path / "tiny.toml"), "--seed", "3")
     assert code == 0 and "dev macro-F1" in out
     assert (tmp_path / "model" / "config.json").is_file() and (tmp_path / "model" / "README.md").is_file()
+    # --output-dir is relative to the working directory, unlike paths inside the config file.
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, _, _ = run(capsys, "train", str(tmp_path / "tiny.toml"), "--output-dir", "here")
+    assert code == 0 and (elsewhere / "here" / "config.json").is_file()
 
 
 def test_version_and_help(capsys):
