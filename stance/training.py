@@ -20,7 +20,7 @@ from typing import Any
 from .data import DataError, read_typed_sentences
 from .labels import SENTENCE_TYPES
 
-__all__ = ["DataSource", "TrainConfig", "TrainResult", "load_sources", "train"]
+__all__ = ["DataSource", "TrainConfig", "TrainResult", "load_sources", "prepare_rows", "train"]
 
 log = logging.getLogger("stance.training")
 
@@ -178,19 +178,8 @@ def _excluded_texts(paths: list[str]) -> set[str]:
     return texts
 
 
-def train(config: TrainConfig, resume: bool = False) -> TrainResult:
-    """Train, keep the best epoch on dev, save the model and its card; returns the metrics."""
-    import numpy as np
-    import torch
-    from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainerCallback, TrainingArguments, set_seed
-
-    from .data import to_dataset
-    from .evaluation import classification_report, evaluate_types
-    from .modeling import ModelConfig, StanceNetwork, resolve_base_model
-    from .pipeline import StanceModel
-
-    started = time.time()
-    set_seed(config.seed)
+def prepare_rows(config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """(training rows, dev rows, rows removed for overlapping an ``exclude`` file); never shares a text."""
     rng = random.Random(config.seed)
     rows = load_sources(config.train, rng)
     excluded = _excluded_texts(config.exclude)
@@ -208,6 +197,23 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
             f"{len(train_rows)} training and {len(dev_rows)} dev rows left after removing dev texts from "
             f"training and {removed} rows that overlap the `exclude` files: both must be non-empty"
         )
+    return train_rows, dev_rows, removed
+
+
+def train(config: TrainConfig, resume: bool = False) -> TrainResult:
+    """Train, keep the best epoch on dev, save the model and its card; returns the metrics."""
+    import numpy as np
+    import torch
+    from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainerCallback, TrainingArguments, set_seed
+
+    from .data import to_dataset
+    from .evaluation import classification_report, evaluate_types
+    from .modeling import ModelConfig, StanceNetwork, resolve_base_model
+    from .pipeline import StanceModel
+
+    started = time.time()
+    set_seed(config.seed)
+    train_rows, dev_rows, removed = prepare_rows(config)
 
     labels = SENTENCE_TYPES
     model_config = ModelConfig(
@@ -264,10 +270,13 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         dataloader_num_workers=0,
     )
     class CountSteps(TrainerCallback):
-        steps = 0
+        def __init__(self) -> None:
+            self.steps = 0
 
         def on_step_end(self, *args: Any, **kwargs: Any) -> None:
-            CountSteps.steps += 1
+            self.steps += 1
+
+    step_counter = CountSteps()
 
     trainer = Trainer(
         model=network,
@@ -277,7 +286,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_loss_func=weighted_loss,
         compute_metrics=compute_metrics,
-        callbacks=[CountSteps()],
+        callbacks=[step_counter],
     )
     trainer.train(resume_from_checkpoint=resume or None)
 
@@ -297,7 +306,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     }
     _write_card(Path(config.output_dir), config, summary, dev_metrics, eval_metrics, seconds)
     return TrainResult(
-        config.output_dir, dev_metrics, eval_metrics, trainer.state.log_history, seconds, CountSteps.steps, trainer.state.global_step
+        config.output_dir, dev_metrics, eval_metrics, trainer.state.log_history, seconds, step_counter.steps, trainer.state.global_step
     )
 
 
