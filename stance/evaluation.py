@@ -36,16 +36,20 @@ def cue_word_baseline(sentence: str) -> str:
     return "fact"
 
 
-def classification_report(predicted: list[str], gold: list[str], labels: list[str]) -> dict[str, Any]:
-    """accuracy, macro_f1, per_class, confusion, computed by the local ``evaluate`` module."""
+@lru_cache(maxsize=1)
+def _metric():
     import evaluate
 
+    return evaluate.load(str(METRIC_DIR))
+
+
+def classification_report(predicted: list[str], gold: list[str], labels: list[str]) -> dict[str, Any]:
+    """accuracy, macro_f1, per_class, confusion, computed by the local ``evaluate`` module."""
     index = {label: i for i, label in enumerate(labels)}
     unknown = sorted({label for label in [*predicted, *gold] if label not in index})
     if unknown:
         raise ValueError(f"labels {unknown} are not among {labels}")
-    metric = evaluate.load(str(METRIC_DIR))
-    return metric.compute(
+    return _metric().compute(
         predictions=[index[p] for p in predicted], references=[index[g] for g in gold], labels=labels
     )
 
