@@ -165,6 +165,11 @@ def split_dev(rows: list[dict[str, Any]], fraction: float, seed: int) -> tuple[l
     return [r for r in rows if r["text"] not in dev_texts], [r for r in rows if r["text"] in dev_texts]
 
 
+def _match_key(text: str) -> str:
+    """How a training text is matched against an evaluation set: whitespace differences do not count."""
+    return " ".join(text.split())
+
+
 def _excluded_texts(paths: list[str]) -> set[str]:
     """Texts of evaluation sets that must not be trained on; an absent file has nothing to exclude."""
     from .data import iter_jsonl
@@ -174,7 +179,7 @@ def _excluded_texts(paths: list[str]) -> set[str]:
         if not Path(path).exists():
             log.warning("exclude file %s not found: nothing excluded from it", path)
             continue
-        texts.update(" ".join(row["text"].split()) for _, row in iter_jsonl(path) if isinstance(row.get("text"), str))
+        texts.update(_match_key(row["text"]) for _, row in iter_jsonl(path) if isinstance(row.get("text"), str))
     return texts
 
 
@@ -184,7 +189,7 @@ def prepare_rows(config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[s
     rows = load_sources(config.train, rng)
     excluded = _excluded_texts(config.exclude)
     before = len(rows)
-    rows = [r for r in rows if " ".join(r["text"].split()) not in excluded]
+    rows = [r for r in rows if _match_key(r["text"]) not in excluded]
     removed = before - len(rows)
     if config.dev:
         train_rows, dev_rows = rows, load_sources(config.dev, rng)
