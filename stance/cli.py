@@ -1,7 +1,7 @@
 """The ``stance`` command: thin wrappers over the library's functions.
 
-    stance analyze FILE|- [--model DIR] [--format table|json|jsonl]
-    stance evaluate --model DIR --data FILE.jsonl --task types [--json]
+    stance analyze FILE|- [--model DIR] [--format table|json|jsonl] [--actors ACTORS.jsonl]
+    stance evaluate --model DIR --data FILE.jsonl --task types|stance|actors [--json]
     stance train CONFIG [--output-dir DIR] [--epochs N] [--seed N] [--resume]
 """
 
@@ -44,10 +44,15 @@ def _analyze(args: argparse.Namespace) -> int:
     from .pipeline import load
 
     texts = [(path, read_text_file(path)) for path in args.files]
+    actors = None
+    if args.actors:
+        from .actors import read_actor_file
+
+        actors = read_actor_file(args.actors)
     model = load(args.model)
     out = sys.stdout
     for path, text in texts:
-        document = model.analyze(text, batch_size=args.batch_size, id=path)
+        document = model.analyze(text, actors=actors, batch_size=args.batch_size, id=path)
         if args.format == "json":
             out.write(document.to_json() + "\n")
         elif args.format == "jsonl":
@@ -61,32 +66,50 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate_types, format_report
-    from .pipeline import load
+    from .evaluation import evaluate_actors, evaluate_stance, evaluate_types, format_actor_report, format_report
 
-    if args.loader == "jsonl":
-        from .data import read_typed_sentences
+    rows, unlabelled = _labelled_rows(args)
+    if args.task == "actors":
+        from .actors import ActorFinder, read_actor_file
 
-        rows = read_typed_sentences(args.data)
-        unlabelled = 0
+        finder = ActorFinder(user_actors=read_actor_file(args.actors) if args.actors else None)
+        report, source = evaluate_actors(finder, rows), "gazetteer"
+        text = format_actor_report(report)
     else:
-        from .data.public import load_public
+        from .pipeline import load
 
-        loaded = load_public(args.loader, args.data)
-        rows = [r for r in loaded if r.get("label") is not None]
-        unlabelled = len(loaded) - len(rows)
-    model = load(args.model)
-    report = evaluate_types(model, rows, batch_size=args.batch_size)
+        model = load(args.model)
+        score = evaluate_stance if args.task == "stance" else evaluate_types
+        report, source = score(model, rows, batch_size=args.batch_size), model.source
+        text = format_report(report)
     report["data"] = args.data
     report["rows_without_definite_label"] = unlabelled
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"model: {model.source}\ndata: {args.data} (task {args.task})")
+        print(f"model: {source}\ndata: {args.data} (task {args.task})")
         if unlabelled:
-            print(f"{unlabelled} rows have no definite sentence type in this format and are not scored")
-        print(format_report(report))
+            print(f"{unlabelled} rows have no definite label for this task in this format and are not scored")
+        print(text)
     return 0
+
+
+def _labelled_rows(args: argparse.Namespace) -> tuple[list[dict], int]:
+    """The rows --data holds for --task, and how many rows had no definite label for it."""
+    if args.task in ("stance", "actors") or args.part:
+        from .training import DataSource, read_source
+
+        task = "types" if args.task == "types" else "stance"
+        return read_source(DataSource(args.data, loader=args.loader, task=task, part=args.part)), 0
+    if args.loader == "jsonl":
+        from .data import read_typed_sentences
+
+        return read_typed_sentences(args.data), 0
+    from .data.public import load_public
+
+    loaded = load_public(args.loader, args.data)
+    rows = [r for r in loaded if r.get("label") is not None]
+    return rows, len(loaded) - len(rows)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -103,9 +126,11 @@ def _train(args: argparse.Namespace) -> int:
     }
     config = TrainConfig.from_file(args.config, **overrides)
     result = train(config, resume=args.resume)
-    print(f"saved {result.output_dir} in {result.seconds / 60:.1f} min; dev macro-F1 {result.dev_metrics['macro_f1']:.3f}")
-    for name, report in result.eval_metrics.items():
-        print(f"{name}: macro-F1 {report['macro_f1']:.3f} (cue-word baseline {report['baseline']['macro_f1']:.3f})")
+    print(f"saved {result.output_dir} in {result.seconds / 60:.1f} min")
+    for name, reports in {"dev": result.dev_metrics, **result.eval_metrics}.items():
+        for task, report in reports.items():
+            baseline = report["baseline"]
+            print(f"{name} [{task}]: macro-F1 {report['macro_f1']:.3f} ({baseline['name']} baseline {baseline['macro_f1']:.3f})")
     return 0
 
 
@@ -114,18 +139,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"stance {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    analyze = commands.add_parser("analyze", help="type every sentence of one or more texts")
+    analyze = commands.add_parser("analyze", help="type every sentence and score the stance toward every actor")
     analyze.add_argument("files", nargs="+", help="UTF-8 text files, or - for standard input")
     analyze.add_argument("--model", default=None, help="model folder or bundled name (default: the shipped model)")
     analyze.add_argument("--format", choices=["table", "json", "jsonl"], default="table")
     analyze.add_argument("--batch-size", type=int, default=64)
+    analyze.add_argument("--actors", help='JSONL of your own actors, one {"actor": NAME, "aliases": [...]} per line; they win over the gazetteer')
     analyze.set_defaults(run=_analyze)
 
     evaluate = commands.add_parser("evaluate", help="score a model on labelled sentences")
     evaluate.add_argument("--model", default=None, help="model folder or bundled name (default: the shipped model)")
-    evaluate.add_argument("--data", required=True, help="labelled file (JSONL {text, label}) or a public dataset path")
-    evaluate.add_argument("--task", choices=["types"], default="types")
-    evaluate.add_argument("--loader", default="jsonl", help="format of --data: jsonl (default) or a public loader name")
+    evaluate.add_argument("--data", required=True, help="labelled file (JSONL {text, label} or {text, targets}) or a public dataset path")
+    evaluate.add_argument(
+        "--task", choices=["types", "stance", "actors"], default="types",
+        help="types: sentence types; stance: stance on gold mentions; actors: actor detection against gold mentions",
+    )
+    evaluate.add_argument("--loader", default="jsonl", help="format of --data: jsonl (default), newsmtsc, or a public sentence-type loader")
+    evaluate.add_argument("--actors", help="with --task actors: your own actors file, as for analyze")
+    evaluate.add_argument(
+        "--part", choices=["train", "heldout"],
+        help="score one side of the fixed held-out split of --data (10%% of its sentences, seed 13), e.g. NewsMTSC's dev split",
+    )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     evaluate.add_argument("--batch-size", type=int, default=64)
     evaluate.set_defaults(run=_evaluate)

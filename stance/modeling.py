@@ -1,8 +1,8 @@
 """The network: one transformer encoder pass per batch of sentences, and task heads on top of it.
 
-The sentence-type head reads the mean-pooled sentence vector. The token states of the same pass are
-returned too, so a head that scores spans inside the sentence (actor stance) reads them without a
-second encoder pass.
+The sentence-type head reads the mean-pooled sentence vector. The stance head reads, for each actor
+mention, the mean of the mention's token states beside the sentence vector, so every mention in a
+sentence is scored from the same encoder pass as the sentence's type.
 
 A saved model is a folder with ``config.json`` (:class:`ModelConfig`), ``model.safetensors`` and the
 tokenizer files. Parameters that were frozen during training and are identical to the base encoder
@@ -84,7 +84,7 @@ def resolve_base_model(name: str) -> Path:
 
 
 class StanceNetwork(nn.Module):
-    """Encoder + sentence-type head. ``forward`` is what the Trainer calls."""
+    """Encoder + sentence-type head + mention-stance head. ``forward`` is what the Trainer calls."""
 
     def __init__(self, config: ModelConfig, encoder: nn.Module):
         super().__init__()
@@ -92,6 +92,16 @@ class StanceNetwork(nn.Module):
         self.encoder = encoder
         hidden = encoder.config.hidden_size
         self.type_head = nn.Sequential(nn.Dropout(config.head_dropout), nn.Linear(hidden, len(config.type_labels)))
+        self.stance_head = nn.Sequential(
+            nn.Dropout(config.head_dropout),
+            nn.Linear(2 * hidden, hidden),
+            nn.GELU(),
+            nn.Dropout(config.head_dropout),
+            nn.Linear(hidden, len(config.stance_labels)),
+        )
+        # Class weights for the training loss; set by training, never saved with the model.
+        self.register_buffer("type_loss_weights", None, persistent=False)
+        self.register_buffer("stance_loss_weights", None, persistent=False)
 
     @classmethod
     def build(cls, config: ModelConfig, load_base_weights: bool = True) -> "StanceNetwork":
@@ -148,19 +158,50 @@ class StanceNetwork(nn.Module):
         pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         return states, pooled
 
+    def score_mentions(self, states: torch.Tensor, pooled: torch.Tensor, mention_mask: torch.Tensor) -> torch.Tensor:
+        """Stance logits [batch, mentions, labels] from a [batch, mentions, seq] 0/1 mask of mention tokens.
+
+        A mention whose tokens were all cut off by truncation is scored from the sentence vector alone.
+        """
+        mask = mention_mask.to(states.dtype)
+        sizes = mask.sum(-1, keepdim=True)
+        mentions = torch.bmm(mask, states) / sizes.clamp(min=1.0)
+        sentence = pooled.unsqueeze(1).expand(-1, mask.shape[1], -1)
+        mentions = torch.where(sizes > 0, mentions, sentence)
+        return self.stance_head(torch.cat([mentions, sentence], dim=-1))
+
     def forward(
         self,
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor,
         labels: torch.Tensor | None = None,
+        mention_mask: torch.Tensor | None = None,
+        stance_labels: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,  # accepted from tokenizers, unused: one segment
     ) -> dict[str, torch.Tensor]:
+        """Type logits for every sentence; stance logits for every mention when ``mention_mask`` is given.
+
+        ``labels`` and ``stance_labels`` use -100 for "no label", so one batch mixes rows labelled for
+        type only, for stance only, or both; the loss is the sum of the two tasks' mean losses.
+        """
         states, pooled = self.encode(input_ids, attention_mask)
-        logits = self.type_head(pooled)
-        out = {"logits": logits}
-        if labels is not None:
-            out["loss"] = nn.functional.cross_entropy(logits, labels)
+        out = {"logits": self.type_head(pooled)}
+        if mention_mask is not None:
+            out["stance_logits"] = self.score_mentions(states, pooled, mention_mask)
+        if labels is not None or stance_labels is not None:
+            out["loss"] = self._loss(out, labels, stance_labels)
         return out
+
+    def _loss(self, out: dict[str, torch.Tensor], labels: torch.Tensor | None, stance_labels: torch.Tensor | None) -> torch.Tensor:
+        loss = out["logits"].new_zeros(())
+        if labels is not None and (labels != -100).any():
+            loss = loss + nn.functional.cross_entropy(out["logits"], labels, weight=self.type_loss_weights, ignore_index=-100)
+        if stance_labels is not None and "stance_logits" in out and (stance_labels != -100).any():
+            logits = out["stance_logits"].reshape(-1, out["stance_logits"].shape[-1])
+            loss = loss + nn.functional.cross_entropy(
+                logits, stance_labels.reshape(-1), weight=self.stance_loss_weights, ignore_index=-100
+            )
+        return loss
 
 
 def save_network(network: StanceNetwork, directory: str | Path, weights_dtype: str | None = None) -> None:
@@ -206,3 +247,4 @@ def load_network(directory: str | Path) -> StanceNetwork:
         )
     network.eval()
     return network
+

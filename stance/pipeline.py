@@ -5,20 +5,26 @@
     >>> model.classify(["Exports will rise next year."])[0].label
     'forecast'
     >>> doc = model.analyze(open("op-ed.txt").read())
+    >>> doc.actors["China"].label                            # the document's stance toward China
+    >>> model.predict_stance("Beijing rebuked Washington.", [(0, 7), (16, 26)])
 
 Inference sorts sentences by token length and pads each batch only to its longest member, so a batch
-of short sentences costs what short sentences cost; results come back in input order.
+of short sentences costs what short sentences cost; results come back in input order. One encoder pass
+per sentence scores its type and the stance toward every actor mention in it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .document import Document, Prediction, Sentence
+from .actors import ActorFinder, Mention
+from .document import ActorStance, Document, Prediction, Sentence
 from .segment import segment
+
+Spans = Sequence[tuple[int, int]]
 
 __all__ = ["StanceModel", "load", "default_model_path", "BUNDLED_MODELS"]
 
@@ -48,11 +54,19 @@ def load(path: str | os.PathLike[str] | None = None) -> "StanceModel":
 class StanceModel:
     """Tokenizer + network + config; what :func:`load` returns."""
 
-    def __init__(self, network: Any, tokenizer: Any, source: str | None = None):
+    def __init__(self, network: Any, tokenizer: Any, source: str | None = None, actor_finder: ActorFinder | None = None):
         self.network = network.eval()
         self.tokenizer = tokenizer
         self.config = network.config
         self.source = source
+        self._actor_finder = actor_finder
+
+    @property
+    def actor_finder(self) -> ActorFinder:
+        """Gazetteer-based actor detection, built on first use (reading the gazetteer takes a moment)."""
+        if self._actor_finder is None:
+            self._actor_finder = ActorFinder()
+        return self._actor_finder
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike[str]) -> "StanceModel":
@@ -77,27 +91,58 @@ class StanceModel:
     def type_labels(self) -> list[str]:
         return list(self.config.type_labels)
 
+    @property
+    def stance_labels(self) -> list[str]:
+        return list(self.config.stance_labels)
+
     def classify(self, sentences: Sequence[str], batch_size: int = 64) -> list[Prediction]:
         """The sentence type of each sentence, with the probability of every type."""
-        predictions, _ = self._classify(sentences, batch_size)
-        return predictions
+        _check_sentences(sentences)
+        types, _, _ = self.predict(sentences, [[] for _ in sentences], batch_size)
+        return types
 
-    def analyze(self, text: str, batch_size: int = 64, id: str | None = None) -> Document:
-        """Segment ``text`` and type every segment; offsets index into ``text``."""
+    def predict_stance(self, text: str, spans: Spans, batch_size: int = 64) -> list[Prediction]:
+        """The stance ``text`` takes toward each ``(start, end)`` character span in it, in one pass."""
+        if not isinstance(text, str):
+            raise TypeError(f"predict_stance() needs the text as str, got {type(text).__name__}")
+        _, stances, _ = self.predict([text], [spans], batch_size)
+        return stances[0]
+
+    def analyze(
+        self,
+        text: str,
+        actors: Mapping[str, Sequence[str]] | None = None,
+        batch_size: int = 64,
+        id: str | None = None,
+    ) -> Document:
+        """Segment ``text``, type every segment and score the stance toward every actor it mentions.
+
+        ``actors`` maps canonical names to aliases (``{"China": ["Beijing", "PRC"]}``); they take
+        precedence over the shipped gazetteer. Offsets index into ``text``.
+        """
         if not isinstance(text, str):
             raise TypeError(f"analyze() needs the text as str, got {type(text).__name__}")
+        finder = self.actor_finder if actors is None else ActorFinder(self.actor_finder.gazetteer, actors, self.actor_finder.ner)
         spans = segment(text)
-        predictions, truncated = self._classify([s.text for s in spans], batch_size)
+        mentions = finder.find([s.text for s in spans])
+        types, stances, truncated = self.predict(
+            [s.text for s in spans], [[(m.start, m.end) for m in found] for found in mentions], batch_size
+        )
         sentences = [
-            Sentence(s.text, s.start, s.end, s.kind, p.label, p.scores, cut)
-            for s, p, cut in zip(spans, predictions, truncated)
+            Sentence(
+                span.text, span.start, span.end, span.kind, kind.label, kind.scores, cut,
+                tuple(_actor_stance(m, p, span.start) for m, p in zip(found, scored)),
+            )
+            for span, kind, scored, found, cut in zip(spans, types, stances, mentions, truncated)
         ]
         return Document(text=text, sentences=sentences, model=self.describe(), id=id)
 
-    def analyze_many(self, texts: Iterable[str], batch_size: int = 64) -> Iterable[Document]:
+    def analyze_many(
+        self, texts: Iterable[str], actors: Mapping[str, Sequence[str]] | None = None, batch_size: int = 64
+    ) -> Iterable[Document]:
         """Analyse texts one by one, lazily, so a corpus of any size streams through."""
         for text in texts:
-            yield self.analyze(text, batch_size=batch_size)
+            yield self.analyze(text, actors=actors, batch_size=batch_size)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -105,47 +150,65 @@ class StanceModel:
             "base_model": self.config.base_model,
             "library_version": self.config.library_version,
             "max_length": self.config.max_length,
+            "gazetteer": self.actor_finder.gazetteer.version,
         }
 
-    def _classify(self, sentences: Sequence[str], batch_size: int) -> tuple[list[Prediction], list[bool]]:
+    def predict(
+        self, sentences: Sequence[str], spans: Sequence[Spans], batch_size: int = 64
+    ) -> tuple[list[Prediction], list[list[Prediction]], list[bool]]:
+        """Type predictions, stance predictions per span of each sentence, and truncation flags, in
+        input order: the batch form of :meth:`classify` and :meth:`predict_stance` together."""
         import torch
 
-        if isinstance(sentences, str):
-            raise TypeError("classify() needs a list of sentences, not one string")
+        from .features import mention_token_mask
+
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        for i, sentence in enumerate(sentences):
-            if not isinstance(sentence, str):
-                raise TypeError(f"sentence {i} is {type(sentence).__name__}, not str")
-            if not sentence.strip():
-                raise ValueError(f"sentence {i} is empty or only whitespace")
+        _check_sentences(sentences)
+        if len(spans) != len(sentences):
+            raise ValueError(f"{len(sentences)} sentences but {len(spans)} span lists")
+        spans = [_check_spans(text, row) for text, row in zip(sentences, spans)]
         if not sentences:
-            return [], []
-        encoded, truncated = self.tokenize(sentences)
+            return [], [], []
+        encoded, offsets, truncated = self.tokenize(sentences)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        labels = self.type_labels
-        probabilities: list[list[float] | None] = [None] * len(encoded)
+        type_probs: list[list[float]] = [[] for _ in sentences]
+        stance_probs: list[list[list[float]]] = [[] for _ in sentences]
         with torch.inference_mode():
             for begin in range(0, len(order), batch_size):
                 batch = order[begin : begin + batch_size]
                 input_ids, attention_mask = self.pad([encoded[i] for i in batch])
-                logits = self.network(input_ids=input_ids, attention_mask=attention_mask)["logits"]
-                for i, row in zip(batch, logits.float().softmax(-1).tolist()):
-                    probabilities[i] = row
-        predictions = []
-        for row in probabilities:
-            assert row is not None
-            best = max(range(len(labels)), key=row.__getitem__)
-            predictions.append(Prediction(labels[best], dict(zip(labels, row))))
-        return predictions, truncated
+                width = input_ids.shape[1]
+                most = max(len(spans[i]) for i in batch)
+                mention_mask = None
+                if most:
+                    mention_mask = torch.zeros((len(batch), most, width), dtype=torch.long)
+                    for row, i in enumerate(batch):
+                        for m, tokens in enumerate(mention_token_mask(offsets[i], spans[i])):
+                            mention_mask[row, m, : len(tokens)] = torch.tensor(tokens)
+                out = self.network(input_ids=input_ids, attention_mask=attention_mask, mention_mask=mention_mask)
+                for row, i in enumerate(batch):
+                    type_probs[i] = out["logits"][row].float().softmax(-1).tolist()
+                    if spans[i]:
+                        stance_probs[i] = out["stance_logits"][row, : len(spans[i])].float().softmax(-1).tolist()
+        types = [_prediction(self.type_labels, row) for row in type_probs]
+        stances = [[_prediction(self.stance_labels, row) for row in rows] for rows in stance_probs]
+        return types, stances, truncated
 
-    def tokenize(self, sentences: Sequence[str]) -> tuple[list[list[int]], list[bool]]:
-        """Token ids with [CLS]/[SEP], cut to ``max_length``; the flags say which were cut."""
+    def tokenize(self, sentences: Sequence[str]) -> tuple[list[list[int]], list[list[tuple[int, int]]], list[bool]]:
+        """Token ids with [CLS]/[SEP] cut to ``max_length``, each token's character offsets, and which were cut."""
         limit = self.config.max_length
-        ids = self.tokenizer(list(sentences), add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
+        encoded = self.tokenizer(
+            list(sentences), add_special_tokens=True, truncation=False, verbose=False, return_offsets_mapping=True
+        )
         sep = self.tokenizer.sep_token_id
-        truncated = [len(row) > limit for row in ids]
-        return [row[: limit - 1] + [sep] if cut else row for row, cut in zip(ids, truncated)], truncated
+        ids, offsets, truncated = [], [], []
+        for row, spans in zip(encoded["input_ids"], encoded["offset_mapping"]):
+            cut = len(row) > limit
+            ids.append(row[: limit - 1] + [sep] if cut else row)
+            offsets.append([tuple(o) for o in spans[: limit - 1]] + [(0, 0)] if cut else [tuple(o) for o in spans])
+            truncated.append(cut)
+        return ids, offsets, truncated
 
     def pad(self, rows: list[list[int]]):
         import torch
@@ -158,3 +221,40 @@ class StanceModel:
             input_ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
             attention_mask[i, : len(row)] = 1
         return input_ids, attention_mask
+
+
+def _prediction(labels: list[str], probabilities: list[float]) -> Prediction:
+    best = max(range(len(labels)), key=probabilities.__getitem__)
+    return Prediction(labels[best], dict(zip(labels, probabilities)))
+
+
+def _actor_stance(mention: Mention, prediction: Prediction, offset: int) -> ActorStance:
+    return ActorStance(
+        mention.actor, mention.mention, mention.start + offset, mention.end + offset,
+        prediction.label, prediction.scores, mention.type,
+    )
+
+
+def _check_sentences(sentences: Sequence[str]) -> None:
+    if isinstance(sentences, str):
+        raise TypeError("classify() needs a list of sentences, not one string")
+    for i, sentence in enumerate(sentences):
+        if not isinstance(sentence, str):
+            raise TypeError(f"sentence {i} is {type(sentence).__name__}, not str")
+        if not sentence.strip():
+            raise ValueError(f"sentence {i} is empty or only whitespace")
+
+
+def _check_spans(text: str, spans: Spans) -> list[tuple[int, int]]:
+    checked = []
+    for i, span in enumerate(spans):
+        try:
+            start, end = span
+        except (TypeError, ValueError):
+            raise ValueError(f"span {i} must be a (start, end) pair, got {span!r}") from None
+        if not (isinstance(start, int) and isinstance(end, int)):
+            raise TypeError(f"span {i} ({start!r}, {end!r}): offsets must be int")
+        if not 0 <= start < end <= len(text):
+            raise ValueError(f"span {i} ({start}, {end}) is not a non-empty span inside the text (length {len(text)})")
+        checked.append((start, end))
+    return checked

@@ -1,4 +1,9 @@
-"""Training the sentence-type head (and the encoder under it) with the transformers Trainer.
+"""Training both heads (sentence type, stance toward actor mentions) and the encoder under them,
+jointly, with the transformers Trainer.
+
+Every data source names its task: ``types`` rows carry a sentence ``label``, ``stance`` rows carry
+``targets`` with spans and stances. Batches mix both; each row contributes the loss of the task it is
+labelled for (see ``StanceNetwork.forward``).
 
 A run is described by a TOML file (see ``training/configs/``) read into :class:`TrainConfig`; command-line
 flags override single fields. The run is reproducible (fixed seeds, fixed dev split), checkpoints every
@@ -18,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from .data import DataError, read_typed_sentences
-from .labels import SENTENCE_TYPES
+from .labels import SENTENCE_TYPES, STANCES
+
+TASKS = ("types", "stance")
 
 __all__ = ["DataSource", "TrainConfig", "TrainResult", "load_sources", "prepare_rows", "train"]
 
@@ -30,13 +37,25 @@ class DataSource:
     """A labelled file: the project's JSONL (``loader = "jsonl"``) or a public format by loader name.
 
     ``weight`` repeats (2.0) or subsamples (0.5) the rows, to set how much a source counts in the mix.
+    ``part`` takes one side of a fixed held-out split of the file (``train`` or ``heldout``, a
+    ``heldout_fraction`` of its sentences, always drawn with seed 13), for public data that ships no dev
+    split of its own: NewsMTSC's dev set is its train file's held-out part.
     """
 
     path: str
     loader: str = "jsonl"
+    task: str = "types"
     weight: float = 1.0
     name: str | None = None
     optional: bool = False  # for evaluation sets a user may lack: skipped with a warning when absent
+    part: str | None = None
+    heldout_fraction: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"data source {self.label()}: task must be one of {TASKS}, got {self.task!r}")
+        if self.part not in (None, "train", "heldout"):
+            raise ValueError(f"data source {self.label()}: part must be 'train' or 'heldout', got {self.part!r}")
 
     def label(self) -> str:
         return self.name or Path(self.path).name
@@ -126,21 +145,40 @@ class TrainResult:
     global_step: int = 0
 
 
+HELDOUT_SEED = 13
+
+
+def read_source(source: DataSource) -> list[dict[str, Any]]:
+    """The labelled rows of one source (its ``part`` of them), unweighted, tagged with the source name."""
+    if source.task == "stance":
+        from .data.targets import load_newsmtsc, read_stance_rows
+
+        readers = {"jsonl": read_stance_rows, "newsmtsc": load_newsmtsc}
+        if source.loader not in readers:
+            raise ValueError(f"data source {source.label()}: no stance loader {source.loader!r}; known: {sorted(readers)}")
+        loaded = readers[source.loader](source.path)
+    elif source.loader == "jsonl":
+        loaded = read_typed_sentences(source.path)
+    else:
+        from .data.public import load_public
+
+        loaded = [r for r in load_public(source.loader, source.path) if r.get("label") is not None]
+    if source.part is not None:
+        from .data.targets import split_by_text
+
+        kept, heldout = split_by_text(loaded, source.heldout_fraction, HELDOUT_SEED)
+        loaded = kept if source.part == "train" else heldout
+    return [{**r, "source": r.get("source", source.label()), "task": source.task} for r in loaded]
+
+
 def load_sources(sources: list[DataSource], rng: random.Random | None = None) -> list[dict[str, Any]]:
-    """Rows with a definite label from every source, each tagged with its source, weighted."""
+    """Rows with a definite label from every source, each tagged with its source and task, weighted."""
     rows: list[dict[str, Any]] = []
     for source in sources:
         if source.optional and not Path(source.path).exists():
             log.warning("optional data source %s not found at %s: skipped", source.label(), source.path)
             continue
-        if source.loader == "jsonl":
-            loaded = read_typed_sentences(source.path)
-        else:
-            from .data.public import load_public
-
-            loaded = [r for r in load_public(source.loader, source.path) if r.get("label") is not None]
-        loaded = [{**r, "source": r.get("source", source.label())} for r in loaded]
-        rows.extend(_apply_weight(loaded, source.weight, rng or random.Random(0)))
+        rows.extend(_apply_weight(read_source(source), source.weight, rng or random.Random(0)))
     return rows
 
 
@@ -152,10 +190,12 @@ def _apply_weight(rows: list[dict[str, Any]], weight: float, rng: random.Random)
 
 
 def split_dev(rows: list[dict[str, Any]], fraction: float, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """A stratified split by label that keeps every copy of a text on one side."""
+    """A split stratified by label (a stance row's first target's stance) that keeps every copy of a
+    text on one side."""
     by_label: dict[str, set[str]] = {}
     for row in rows:
-        by_label.setdefault(row["label"], set()).add(row["text"])
+        label = row.get("label") or row["targets"][0]["stance"]
+        by_label.setdefault(f"{row.get('task')}:{label}", set()).add(row["text"])
     rng = random.Random(seed)
     dev_texts: set[str] = set()
     for label in sorted(by_label):
@@ -209,10 +249,10 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     """Train, keep the best epoch on dev, save the model and its card; returns the metrics."""
     import numpy as np
     import torch
-    from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainerCallback, TrainingArguments, set_seed
+    from transformers import AutoTokenizer, Trainer, TrainerCallback, TrainingArguments, set_seed
 
-    from .data import to_dataset
-    from .evaluation import classification_report, evaluate_types
+    from .evaluation import classification_report
+    from .features import IGNORE, JointCollator, encode_rows
     from .modeling import ModelConfig, StanceNetwork, resolve_base_model
     from .pipeline import StanceModel
 
@@ -220,7 +260,6 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     set_seed(config.seed)
     train_rows, dev_rows, removed = prepare_rows(config)
 
-    labels = SENTENCE_TYPES
     model_config = ModelConfig(
         base_model=config.base_model, encoder_config=dict(config.encoder_config), max_length=config.max_length
     )
@@ -230,22 +269,33 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     tokenizer_source = resolve_base_model(config.base_model or config.tokenizer)
     tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_source))
 
-    def tokenize(batch: dict[str, list[Any]]) -> dict[str, Any]:
-        return tokenizer(batch["text"], truncation=True, max_length=config.max_length)
+    type_counts = np.bincount([SENTENCE_TYPES.index(r["label"]) for r in train_rows if r.get("label")], minlength=len(SENTENCE_TYPES))
+    stance_counts = np.bincount(
+        [STANCES.index(t["stance"]) for r in train_rows for t in r.get("targets") or []], minlength=len(STANCES)
+    )
+    if config.class_weights:
+        network.type_loss_weights = _balanced_weights(type_counts)
+        network.stance_loss_weights = _balanced_weights(stance_counts)
 
-    train_set = to_dataset(train_rows, labels).select_columns(["text", "label"]).map(tokenize, batched=True, remove_columns=["text"])
-    dev_set = to_dataset(dev_rows, labels).select_columns(["text", "label"]).map(tokenize, batched=True, remove_columns=["text"])
-    counts = np.bincount([labels.index(r["label"]) for r in train_rows], minlength=len(labels))
-    weights = torch.tensor(len(train_rows) / (len(labels) * np.maximum(counts, 1)), dtype=torch.float) if config.class_weights else None
-
-    def weighted_loss(outputs: dict[str, torch.Tensor], targets: torch.Tensor, num_items_in_batch: Any = None) -> torch.Tensor:
-        return torch.nn.functional.cross_entropy(outputs["logits"], targets, weight=weights)
+    train_set = encode_rows(train_rows, tokenizer, config.max_length, SENTENCE_TYPES, STANCES)
+    dev_set = encode_rows(dev_rows, tokenizer, config.max_length, SENTENCE_TYPES, STANCES)
 
     def compute_metrics(prediction: Any) -> dict[str, float]:
-        predicted = prediction.predictions.argmax(-1).tolist()
-        gold = prediction.label_ids.tolist()
-        report = classification_report([labels.labels[i] for i in predicted], [labels.labels[i] for i in gold], list(labels))
-        return {"macro_f1": report["macro_f1"], "accuracy": report["accuracy"]}
+        type_logits, stance_logits = prediction.predictions[:2]
+        type_gold, stance_gold = prediction.label_ids
+        scores = {}
+        for name, logits, gold, labels in (
+            ("type", type_logits, type_gold, SENTENCE_TYPES),
+            ("stance", stance_logits, stance_gold, STANCES),
+        ):
+            keep = gold != IGNORE
+            if keep.any():
+                guessed = logits.argmax(-1)[keep].tolist()
+                report = classification_report([labels.labels[i] for i in guessed], [labels.labels[i] for i in gold[keep].tolist()], list(labels))
+                scores[f"{name}_macro_f1"] = report["macro_f1"]
+        # Model selection weighs both tasks alike: the mean of the macro-F1s of the tasks dev covers.
+        scores["macro_f1"] = sum(scores.values()) / len(scores)
+        return scores
 
     checkpoint_dir = config.checkpoint_dir or config.output_dir.rstrip("/") + "-checkpoints"
     args = TrainingArguments(
@@ -273,6 +323,8 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         report_to="none",
         disable_tqdm=not config.progress,
         dataloader_num_workers=0,
+        label_names=["labels", "stance_labels"],
+        remove_unused_columns=False,
     )
     class CountSteps(TrainerCallback):
         def __init__(self) -> None:
@@ -288,8 +340,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         args=args,
         train_dataset=train_set,
         eval_dataset=dev_set,
-        data_collator=DataCollatorWithPadding(tokenizer),
-        compute_loss_func=weighted_loss,
+        data_collator=JointCollator(tokenizer.pad_token_id),
         compute_metrics=compute_metrics,
         callbacks=[step_counter],
     )
@@ -299,20 +350,46 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     model.save_pretrained(config.output_dir, weights_dtype=config.weights_dtype)
     # Measure what a user loads: the saved files, at their stored precision.
     saved = StanceModel.from_pretrained(config.output_dir)
-    dev_metrics = evaluate_types(saved, dev_rows)
-    eval_metrics = {source.label(): evaluate_types(saved, load_sources([source])) for source in config.evaluate}
+    dev_metrics = evaluate_rows(saved, dev_rows)
+    eval_metrics = {source.label(): evaluate_rows(saved, load_sources([source])) for source in config.evaluate}
+    eval_metrics = {name: report for name, report in eval_metrics.items() if report}
     seconds = time.time() - started
     summary = {
         "train_rows": len(train_rows),
         "dev_rows": len(dev_rows),
         "excluded_overlap_rows": removed,
-        "train_label_counts": {label: int(n) for label, n in zip(labels, counts)},
+        "train_label_counts": {label: int(n) for label, n in zip(SENTENCE_TYPES, type_counts)},
+        "train_stance_counts": {label: int(n) for label, n in zip(STANCES, stance_counts)},
         "train_source_counts": _count(train_rows, "source"),
     }
     _write_card(Path(config.output_dir), config, summary, dev_metrics, eval_metrics, seconds)
     return TrainResult(
         config.output_dir, dev_metrics, eval_metrics, trainer.state.log_history, seconds, step_counter.steps, trainer.state.global_step
     )
+
+
+def _balanced_weights(counts: Any) -> Any:
+    """Inverse-frequency class weights (mean 1 over present classes); None when the task has no rows."""
+    import numpy as np
+    import torch
+
+    if counts.sum() == 0:
+        return None
+    return torch.tensor(counts.sum() / (len(counts) * np.maximum(counts, 1)), dtype=torch.float)
+
+
+def evaluate_rows(model: Any, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Reports per task present in ``rows``: {"types": report, "stance": report}."""
+    from .evaluation import evaluate_stance, evaluate_types
+
+    reports = {}
+    typed = [r for r in rows if r.get("label") is not None]
+    if typed:
+        reports["types"] = evaluate_types(model, typed)
+    targeted = [r for r in rows if r.get("targets")]
+    if targeted:
+        reports["stance"] = evaluate_stance(model, targeted)
+    return reports
 
 
 def _count(rows: list[dict[str, Any]], key: str) -> dict[str, int]:
@@ -336,23 +413,29 @@ def _write_card(
     settings = {k: v for k, v in asdict(config).items() if k not in ("train", "dev", "evaluate", "exclude", "output_dir", "checkpoint_dir")}
     # Paths in the card are file names only: the card travels with the model, the machine's layout does not.
     def names(sources: list[DataSource]) -> list[dict[str, Any]]:
-        return [{"source": s.label(), "loader": s.loader, "weight": s.weight} for s in sources]
+        return [{"source": s.label(), "loader": s.loader, "task": s.task, "weight": s.weight, "part": s.part} for s in sources]
 
-    metrics = {"dev": _short(dev), **{name: _short(r) for name, r in evaluations.items()}}
+    everything = {"dev": dev, **evaluations}
+    metrics = {name: {task: _short(r) for task, r in reports.items()} for name, reports in everything.items()}
     (directory / "training.json").write_text(
         json.dumps({"settings": settings, "train": names(config.train), "data": summary, "metrics": metrics, "seconds": round(seconds, 1)}, indent=2) + "\n",
         encoding="utf-8",
     )
-    sections = [f"## dev split ({dev['rows']} rows, held out from the training sources)\n\n```\n{format_report(dev)}\n```"]
-    for name, report in evaluations.items():
-        sections.append(f"## {name} ({report['rows']} rows, evaluation only)\n\n```\n{format_report(report)}\n```")
-    card = f"""# stance sentence-type model
+    sections = []
+    for name, reports in everything.items():
+        where = "held out from the training sources" if name == "dev" else "evaluation only"
+        for task, report in reports.items():
+            unit = "mentions" if task == "stance" else "sentences"
+            sections.append(f"## {name}: {task} ({report['rows']} {unit}, {where})\n\n```\n{format_report(report)}\n```")
+    card = f"""# stance model: sentence types and stance toward actors
 
 Trained with stance {__version__} on base encoder `{config.base_model}` in {seconds / 60:.1f} minutes.
-Labels: {", ".join(SENTENCE_TYPES)} (definitions: ANNOTATION.md). Settings and data counts: `training.json`.
+Sentence types: {", ".join(SENTENCE_TYPES)}; stance toward each actor mention: {", ".join(STANCES)}
+(definitions: ANNOTATION.md). Settings and data counts: `training.json`.
 
-Training data: {", ".join(f"{s['source']} (x{s['weight']})" for s in names(config.train))};
-{summary['train_rows']} training rows {json.dumps(summary['train_label_counts'])}, {summary['dev_rows']} dev rows,
+Training data: {", ".join(f"{s['source']} ({s['task']}, x{s['weight']})" for s in names(config.train))};
+{summary['train_rows']} training rows, sentence types {json.dumps(summary['train_label_counts'])},
+stance mentions {json.dumps(summary['train_stance_counts'])}; {summary['dev_rows']} dev rows;
 {summary['excluded_overlap_rows']} rows removed because their text is in an evaluation set.
 
 Metrics below are measured on the saved files (weights stored as {config.weights_dtype}).

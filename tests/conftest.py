@@ -57,6 +57,31 @@ TINY_DEV_ROWS = [
 ]
 
 
+# Sentences with actor mentions and the stance toward each (ANNOTATION.md section 2).
+TINY_STANCE_ROWS = [
+    ("Beijing praised the BRI while Washington's tariffs hurt farmers.", [("Beijing", "China", "neutral"), ("BRI", "Belt and Road Initiative", "favor"), ("Washington", "United States", "against")]),
+    ("Critics say the IMF traps borrowers in debt.", [("IMF", "International Monetary Fund", "against")]),
+    ("Ministers met in Geneva on Tuesday.", [("Geneva", "Switzerland", "neutral")]),
+    ("Kenya was hailed for its swift, generous response.", [("Kenya", "Kenya", "favor")]),
+    ("Ukraine was again the victim of Russia's shelling.", [("Ukraine", "Ukraine", "favor"), ("Russia", "Russia", "against")]),
+    ("The EU and Japan signed the accord.", [("EU", "European Union", "neutral"), ("Japan", "Japan", "neutral")]),
+]
+
+
+def stance_row(text: str, targets) -> dict:
+    out, position = [], 0
+    for mention, actor, stance in targets:
+        start = text.index(mention, position)
+        position = start + len(mention)
+        out.append({"mention": mention, "start": start, "end": position, "actor": actor, "stance": stance})
+    return {"text": text, "targets": out}
+
+
+def write_stance_rows(path: Path, rows=TINY_STANCE_ROWS) -> Path:
+    path.write_text("".join(json.dumps(stance_row(t, targets)) + "\n" for t, targets in rows), encoding="utf-8")
+    return path
+
+
 def write_rows(path: Path, rows) -> Path:
     path.write_text("".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in rows), encoding="utf-8")
     return path

@@ -97,3 +97,55 @@ def test_bundled_model_is_found_from_package_or_checkout(tmp_path, monkeypatch):
     assert pipeline.default_model_path() == package / "_models" / "default"
     with pytest.raises(FileNotFoundError, match="bundled model 'other' not found"):
         pipeline.default_model_path("other")
+
+
+def test_predict_stance_scores_every_span_in_one_pass(tiny_model):
+    text = "Beijing praised the BRI while Washington's tariffs hurt farmers."
+    spans = [(0, 7), (20, 23), (30, 40)]
+    scored = tiny_model.predict_stance(text, spans)
+    assert len(scored) == 3
+    for prediction in scored:
+        assert set(prediction.scores) == {"favor", "against", "neutral"}
+        assert math.isclose(sum(prediction.scores.values()), 1.0, rel_tol=1e-5)
+        assert prediction.label == max(prediction.scores, key=prediction.scores.get)
+    # Scoring one span alone gives the same answer: mentions do not leak into each other's scores.
+    alone = tiny_model.predict_stance(text, [spans[1]])[0]
+    assert alone.scores == pytest.approx(scored[1].scores, abs=1e-5)
+    assert tiny_model.predict_stance(text, []) == []
+
+
+@pytest.mark.parametrize(
+    "spans, error, message",
+    [([(5, 3)], ValueError, "not a non-empty span"), ([(0, 999)], ValueError, "inside the text"), ([(0,)], ValueError, "pair"), ([(0.0, 3)], TypeError, "int")],
+)
+def test_predict_stance_rejects_bad_spans(tiny_model, spans, error, message):
+    with pytest.raises(error, match=message):
+        tiny_model.predict_stance("Beijing praised the BRI.", spans)
+
+
+def test_analyze_scores_actors_and_summarises_them(tiny_model):
+    text = "Beijing praised the BRI. Washington's tariffs hurt the Belt and Road Initiative.\n\nAcme Corp was silent."
+    document = tiny_model.analyze(text, actors={"Acme": ["Acme Corp"]})
+    mentions = [(a.actor, a.mention) for s in document.sentences for a in s.actors]
+    assert mentions == [
+        ("China", "Beijing"),
+        ("Belt and Road Initiative", "BRI"),
+        ("United States", "Washington"),
+        ("Belt and Road Initiative", "Belt and Road Initiative"),
+        ("Acme", "Acme Corp"),
+    ]
+    for sentence in document.sentences:
+        for actor in sentence.actors:
+            assert text[actor.start : actor.end] == actor.mention
+            assert actor.label == max(actor.scores, key=actor.scores.get)
+    summary = document.actors["Belt and Road Initiative"]
+    assert summary.mentions == 2 and sum(summary.counts.values()) == 2
+    mentions_bri = [a for s in document.sentences for a in s.actors if a.actor == "Belt and Road Initiative"]
+    for label in ("favor", "against", "neutral"):
+        assert summary.evidence[label] == pytest.approx(sum(a.scores[label] for a in mentions_bri))
+    assert summary.label == max(summary.evidence, key=summary.evidence.get)
+    data = document.to_dict()
+    assert [a["actor"] for a in data["actors"]] == ["China", "Belt and Road Initiative", "United States", "Acme"]
+    assert data["sentences"][0]["actors"][0]["mention"] == "Beijing"
+    table = render_table(document, tiny_model.type_labels)
+    assert "4 actors:" in table and "-> United States ('Washington'" in table

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import TINY_DEV_ROWS, TINY_ENCODER, TINY_ROWS, write_rows
+from conftest import TINY_DEV_ROWS, TINY_ENCODER, TINY_ROWS, TINY_STANCE_ROWS, write_rows, write_stance_rows
 from stance.data import DataError
 from stance.pipeline import StanceModel
 from stance.training import TrainConfig, train
@@ -51,8 +51,8 @@ def test_loss_falls_and_saved_model_predicts_identically(tmp_path):
 def test_same_seed_same_metrics(tmp_path):
     first = train(tiny_config(tmp_path / "a", max_steps=8))
     second = train(tiny_config(tmp_path / "b", max_steps=8))
-    assert first.dev_metrics["macro_f1"] == second.dev_metrics["macro_f1"]
-    assert first.dev_metrics["confusion"] == second.dev_metrics["confusion"]
+    assert first.dev_metrics["types"]["macro_f1"] == second.dev_metrics["types"]["macro_f1"]
+    assert first.dev_metrics["types"]["confusion"] == second.dev_metrics["types"]["confusion"]
 
 
 def test_resume_from_checkpoint(tmp_path):
@@ -86,4 +86,35 @@ def test_overlap_with_evaluation_sets_is_removed(tmp_path):
     summary = json.loads((tmp_path / "model" / "training.json").read_text())["data"]
     assert summary["excluded_overlap_rows"] == 4 * 4
     # 16 texts x 4 copies; the 4 fact texts are excluded; one text of each other label goes to dev with all its copies.
-    assert summary["train_rows"] == 9 * 4 and result.dev_metrics["rows"] == 3 * 4
+    assert summary["train_rows"] == 9 * 4 and result.dev_metrics["types"]["rows"] == 3 * 4
+
+
+def test_both_heads_train_jointly_and_are_evaluated_per_task(tmp_path):
+    write_stance_rows(tmp_path / "stance.jsonl", TINY_STANCE_ROWS * 4)
+    write_stance_rows(tmp_path / "stance_dev.jsonl")
+    config = tiny_config(
+        tmp_path,
+        max_steps=16,
+        train=[{"path": "train.jsonl"}, {"path": "stance.jsonl", "task": "stance"}],
+        dev=[{"path": "dev.jsonl"}, {"path": "stance_dev.jsonl", "task": "stance"}],
+        evaluate=[{"path": "stance_dev.jsonl", "task": "stance", "name": "stance again"}],
+    )
+    result = train(config)
+    assert set(result.dev_metrics) == {"types", "stance"}
+    assert result.dev_metrics["stance"]["rows"] == sum(len(t) for _, t in TINY_STANCE_ROWS)
+    assert set(result.eval_metrics["stance again"]) == {"stance"}
+    losses = [entry["loss"] for entry in result.log_history if "loss" in entry]
+    assert losses[-1] < losses[0]
+    model = StanceModel.from_pretrained(config.output_dir)
+    scored = model.predict_stance("Beijing praised the BRI.", [(0, 7), (20, 23)])
+    assert len(scored) == 2 and all(set(p.scores) == {"favor", "against", "neutral"} for p in scored)
+    card = (tmp_path / "model" / "README.md").read_text()
+    assert "stance again: stance" in card
+
+
+def test_unknown_task_or_stance_loader_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="task must be one of"):
+        tiny_config(tmp_path, train=[{"path": "train.jsonl", "task": "sentiment"}])
+    config = tiny_config(tmp_path, train=[{"path": "train.jsonl", "task": "stance", "loader": "cdcp"}])
+    with pytest.raises(ValueError, match="no stance loader 'cdcp'"):
+        train(config)

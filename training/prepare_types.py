@@ -11,8 +11,6 @@ so no sentence sits in training with its twin in test.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -22,6 +20,7 @@ sys.path.insert(0, str(REPO))
 
 from stance.data import DataError, iter_jsonl, write_jsonl  # noqa: E402
 from stance.labels import SENTENCE_TYPES  # noqa: E402
+from training.corpus import SPLITS, count_table, deduplicate, row_id, split_of, update_card  # noqa: E402
 
 DOMAINS = {
     "geopolitics", "trade", "economy_markets", "business", "technology", "science", "climate_energy",
@@ -31,31 +30,6 @@ DOMAINS = {
 DOMAIN_ALIASES = {"economy_trade": "economy_markets", "diplomacy_politics": "geopolitics"}
 REGISTERS = {"wire_report", "op_ed", "communique", "analyst_note", "speech", "interview_quote", "press_release", "blog"}
 REQUIRED = ("text", "label", "domain", "register", "kind")
-SPLITS = (("test", 0.15), ("dev", 0.10), ("train", 0.75))
-NEAR_DUPLICATE = 0.6
-
-
-def normalise(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
-
-
-def row_id(text: str) -> str:
-    return hashlib.sha1(normalise(text).encode("utf-8")).hexdigest()[:12]
-
-
-def split_of(identifier: str) -> str:
-    point = int(identifier, 16) / 16 ** len(identifier)
-    edge = 0.0
-    for name, share in SPLITS:
-        edge += share
-        if point < edge:
-            return name
-    return SPLITS[-1][0]
-
-
-def shingles(text: str) -> set[tuple[str, ...]]:
-    words = normalise(text).split()
-    return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
 
 
 def read_sources(folder: Path) -> list[dict]:
@@ -74,56 +48,6 @@ def read_sources(folder: Path) -> list[dict]:
                 raise DataError(path, line, f"unknown register {row['register']!r}", "register")
             rows.append({**row, "domain": domain, "origin": f"{path.name}:{line}"})
     return rows
-
-
-def deduplicate(rows: list[dict]) -> tuple[list[dict], list[tuple[dict, dict, float]]]:
-    kept: list[dict] = []
-    kept_shingles: list[set] = []
-    index: dict[tuple[str, ...], list[int]] = {}
-    dropped = []
-    for row in rows:
-        mine = shingles(row["text"])
-        candidates = Counter(i for s in mine for i in index.get(s, ()))
-        twin = None
-        for i, _ in candidates.most_common(5):
-            score = len(mine & kept_shingles[i]) / len(mine | kept_shingles[i])
-            if score >= NEAR_DUPLICATE:
-                twin = (kept[i], score)
-                break
-        if twin:
-            dropped.append((row, twin[0], twin[1]))
-            continue
-        for s in mine:
-            index.setdefault(s, []).append(len(kept))
-        kept.append(row)
-        kept_shingles.append(mine)
-    return kept, dropped
-
-
-def count_table(splits: dict[str, list[dict]], field: str) -> str:
-    totals = Counter(r[field] for rows in splits.values() for r in rows)
-    header = f"| {field} | " + " | ".join(splits) + " | all |\n|---|" + "---:|" * (len(splits) + 1)
-    lines = [header]
-    for value, total in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])):
-        per_split = [sum(r[field] == value for r in rows) for rows in splits.values()]
-        lines.append(f"| {value} | " + " | ".join(map(str, per_split)) + f" | {total} |")
-    return "\n".join(lines)
-
-
-def update_card(card: Path, splits: dict[str, list[dict]], source_rows: int, dropped: int) -> None:
-    """Rewrite the generated counts between the markers of the data card; the prose stays as written."""
-    start, end = "<!-- counts: written by training/prepare_types.py -->", "<!-- /counts -->"
-    total = sum(len(rows) for rows in splits.values())
-    hard = sum(r["kind"] != "plain" for rows in splits.values() for r in rows)
-    body = "\n\n".join(
-        [f"{total} sentences ({source_rows} written, {dropped} near duplicates dropped); {hard} ({hard / total:.0%}) of a hard-case kind."]
-        + [count_table(splits, field) for field in ("label", "domain", "register", "kind")]
-    )
-    text = card.read_text(encoding="utf-8") if card.exists() else f"# data/types\n\n{start}\n{end}\n"
-    if start not in text or end not in text:
-        raise SystemExit(f"{card}: the counts markers are missing")
-    head, rest = text.split(start, 1)
-    card.write_text(f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,7 +70,14 @@ def main(argv: list[str] | None = None) -> int:
         split_rows.sort(key=lambda r: r["id"])
         write_jsonl(split_rows, args.out / f"{name}.jsonl")
     print(f"{len(rows)} source rows, {len(dropped)} near duplicates dropped, {len(kept)} kept")
-    update_card(args.out / "README.md", splits, len(rows), len(dropped))
+    total = len(kept)
+    hard = sum(r["kind"] != "plain" for r in kept)
+    update_card(
+        args.out / "README.md",
+        "training/prepare_types.py",
+        f"{total} sentences ({len(rows)} written, {len(dropped)} near duplicates dropped); {hard} ({hard / total:.0%}) of a hard-case kind.",
+        [count_table(splits, field) for field in ("label", "domain", "register", "kind")],
+    )
     for name, split_rows in splits.items():
         labels = Counter(r["label"] for r in split_rows)
         print(f"{name:5s} {len(split_rows):5d}  " + "  ".join(f"{label} {labels[label]}" for label in SENTENCE_TYPES))

@@ -1,0 +1,86 @@
+"""What the corpus builders share: stable ids and splits from the text, near-duplicate removal, and
+the generated count tables of a data card.
+
+A row's id is a hash of its normalised text and its split follows from the id, so adding rows never
+moves an old row to another split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from pathlib import Path
+
+SPLITS = (("test", 0.15), ("dev", 0.10), ("train", 0.75))
+NEAR_DUPLICATE = 0.6
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def row_id(text: str) -> str:
+    return hashlib.sha1(normalise(text).encode("utf-8")).hexdigest()[:12]
+
+
+def split_of(identifier: str) -> str:
+    point = int(identifier, 16) / 16 ** len(identifier)
+    edge = 0.0
+    for name, share in SPLITS:
+        edge += share
+        if point < edge:
+            return name
+    return SPLITS[-1][0]
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    words = normalise(text).split()
+    return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+
+
+def deduplicate(rows: list[dict]) -> tuple[list[dict], list[tuple[dict, dict, float]]]:
+    kept: list[dict] = []
+    kept_shingles: list[set] = []
+    index: dict[tuple[str, ...], list[int]] = {}
+    dropped = []
+    for row in rows:
+        mine = shingles(row["text"])
+        candidates = Counter(i for s in mine for i in index.get(s, ()))
+        twin = None
+        for i, _ in candidates.most_common(5):
+            score = len(mine & kept_shingles[i]) / len(mine | kept_shingles[i])
+            if score >= NEAR_DUPLICATE:
+                twin = (kept[i], score)
+                break
+        if twin:
+            dropped.append((row, twin[0], twin[1]))
+            continue
+        for s in mine:
+            index.setdefault(s, []).append(len(kept))
+        kept.append(row)
+        kept_shingles.append(mine)
+    return kept, dropped
+
+
+def count_table(splits: dict[str, list[dict]], field: str) -> str:
+    totals = Counter(r[field] for rows in splits.values() for r in rows)
+    header = f"| {field} | " + " | ".join(splits) + " | all |\n|---|" + "---:|" * (len(splits) + 1)
+    lines = [header]
+    for value, total in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])):
+        per_split = [sum(r[field] == value for r in rows) for rows in splits.values()]
+        lines.append(f"| {value} | " + " | ".join(map(str, per_split)) + f" | {total} |")
+    return "\n".join(lines)
+
+
+def update_card(card: Path, writer: str, summary: str, tables: list[str]) -> None:
+    """Rewrite the generated counts between the markers of the data card; the prose stays as written."""
+    start, end = f"<!-- counts: written by {writer} -->", "<!-- /counts -->"
+    body = "\n\n".join([summary, *tables])
+    text = card.read_text(encoding="utf-8") if card.exists() else f"# {card.parent.name}\n\n{start}\n{end}\n"
+    if start not in text or end not in text:
+        raise SystemExit(f"{card}: the counts markers are missing")
+    head, rest = text.split(start, 1)
+    card.write_text(f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}", encoding="utf-8")
+
+
