@@ -11,14 +11,17 @@ Three sources, in order of precedence when their spans overlap:
 Matching is case-sensitive (the country "US" is not the pronoun "us"), longest match first, and never
 returns overlapping mentions. A possessive is outside the span ("Washington's" -> "Washington"), and so
 is a leading article. Curly apostrophes match straight ones. Within a document, a person's surname alone
-resolves to the full name seen earlier ("Xi Jinping" ... "Xi").
+resolves to the full name seen earlier ("Xi Jinping" ... "Xi"), and a definite description that repeats
+the head noun of an actor named in the last few sentences ("the sessions" after "the Two Sessions",
+"these countries" after "BRI member countries") is a mention of it when the sentence does not name
+that actor (ANNOTATION.md: an anaphor counts only then).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -44,10 +47,10 @@ GAZETTEER_PATH = Path(__file__).resolve().parent / "resources" / "gazetteer.json
 # ANNOTATION.md keeps as their own actor ("Chinese businesses").
 GOVERNMENT_HEADS = (
     "government", "governments", "leadership", "leaders", "leader", "policymakers", "policy makers",
-    "officials", "authorities", "administration", "Administration", "Government", "regime", "state",
+    "officials", "authorities", "administration", "Administration", "Government", "regime",
     "president", "President", "premier", "Premier", "prime minister", "Prime Minister", "foreign ministry",
     "Foreign Ministry", "ministry", "Ministry", "military", "armed forces", "army", "navy", "air force",
-    "diplomats", "diplomacy", "negotiators", "envoy", "envoys", "delegation", "side", "state media",
+    "diplomats", "negotiators", "envoy", "envoys", "delegation", "side", "state media",
     "regulators", "cabinet", "Cabinet", "embassy", "Embassy", "lawmakers", "legislators", "troops", "forces",
 )
 BUSINESS_HEADS = ("businesses", "companies", "firms", "enterprises", "corporations", "manufacturers", "exporters")
@@ -86,12 +89,16 @@ PRIORITY = {"user": 0, "gazetteer": 1, "coreference": 2, "ner": 3}
 
 @dataclass
 class Gazetteer:
-    """Surface forms -> actors, compiled into one regular expression (longest alternative first)."""
+    """Surface forms -> actors, indexed by their first word.
+
+    Tens of thousands of forms (names x government nouns) make one regular expression slow; instead
+    each word of the text looks up the forms that start with it, longest first.
+    """
 
     entries: list[ActorEntry]
     version: str = "custom"
     _forms: dict[str, ActorEntry] = field(init=False, repr=False)
-    _pattern: re.Pattern[str] | None = field(init=False, repr=False)
+    _by_first_word: dict[str, list[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         forms: dict[str, ActorEntry] = {}
@@ -106,7 +113,13 @@ class Gazetteer:
                 for head in BUSINESS_HEADS:
                     forms.setdefault(f"{demonym} {head}", collective)
         self._forms = forms
-        self._pattern = _alternation(forms) if forms else None
+        index: dict[str, list[str]] = {}
+        for form in forms:
+            first = _WORD.match(form)
+            if first is None:
+                raise ValueError(f"actor form {form!r} ({forms[form].name}) must start with a letter or digit")
+            index.setdefault(first.group(0), []).append(form)
+        self._by_first_word = {word: sorted(group, key=len, reverse=True) for word, group in index.items()}
 
     @classmethod
     def from_file(cls, path: str | Path) -> "Gazetteer":
@@ -160,19 +173,34 @@ class Gazetteer:
 
     def find(self, text: str, source: str = "gazetteer") -> list[Mention]:
         """Every match, leftmost-longest, non-overlapping among themselves."""
-        if self._pattern is None:
-            return []
-        found = []
-        for match in self._pattern.finditer(text.translate(APOSTROPHES)):
-            entry = self._forms[match.group(0)]
-            found.append(Mention(text[match.start() : match.end()], match.start(), match.end(), entry.name, entry.type, source))
+        normal = text.translate(APOSTROPHES)
+        found: list[Mention] = []
+        covered = 0
+        for word in _WORD.finditer(normal):
+            start = word.start()
+            if start < covered or (start and normal[start - 1] in _JOINERS):
+                continue
+            for form in self._by_first_word.get(word.group(0), ()):
+                end = start + len(form)
+                if normal.startswith(form, start) and not _continues(normal, end):
+                    entry = self._forms[form]
+                    found.append(Mention(text[start:end], start, end, entry.name, entry.type, source))
+                    covered = end
+                    break
         return found
 
 
-def _alternation(forms: Iterable[str]) -> re.Pattern[str]:
-    ordered = sorted(forms, key=lambda f: (-len(f), f))
-    # Word boundaries by lookaround, because forms may start or end with punctuation ("U.S.").
-    return re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(f) for f in ordered) + r")(?![\w]|\.\w)")
+_WORD = re.compile(r"\w+")
+_JOINERS = frozenset("._-")  # "U.S" inside "e.U.S", "Korea" inside "North-Korea-style": not a word start
+
+
+def _continues(text: str, end: int) -> bool:
+    """Whether the word goes on after ``end`` ("USA" after "US"; "U.S.A" after "U.S.", but not "U.S. ")."""
+    if end >= len(text):
+        return False
+    if text[end].isalnum() or text[end] == "_":
+        return True
+    return text[end] == "." and end + 1 < len(text) and text[end + 1].isalnum()
 
 
 @lru_cache(maxsize=1)
@@ -204,6 +232,7 @@ class ActorFinder:
         """Mentions per sentence, in text order; sentences are treated as one document, in order."""
         from_ner = self.ner(sentences) if self.ner is not None else [[] for _ in sentences]
         people: dict[str, str] = {}  # surname -> full name, filled in document order
+        recent: list[dict[str, tuple[str, str]]] = []  # per recent sentence: head noun -> (actor, type)
         results = []
         for sentence, ner_mentions in zip(sentences, from_ner):
             candidates = list(self.user.find(sentence, "user")) if self.user is not None else []
@@ -213,8 +242,11 @@ class ActorFinder:
                 if known is not None:
                     mention = Mention(mention.mention, mention.start, mention.end, known.name, known.type, "gazetteer")
                 candidates.append(mention)
-            chosen = _without_overlaps(candidates)
-            results.append([_resolve_person(m, people) for m in chosen])
+            named = {m.actor for m in candidates}
+            candidates += [m for m in _anaphors(sentence, recent) if m.actor not in named]
+            chosen = [_resolve_person(m, people) for m in _without_overlaps(candidates)]
+            results.append(chosen)
+            recent = [*recent[-(ANAPHOR_WINDOW - 1):], _heads(chosen)]
         return results
 
 
@@ -225,6 +257,32 @@ def _without_overlaps(candidates: list[Mention]) -> list[Mention]:
         if all(mention.end <= k.start or mention.start >= k.end for k in kept):
             kept.append(mention)
     return sorted(kept, key=lambda m: m.start)
+
+
+ANAPHOR_WINDOW = 3  # sentences back that a definite description may point to
+_DEFINITE = re.compile(r"\b(?:(?:the|The)\s+|(?P<demonstrative>(?:these|These|this|This|those|Those)\s+))(?P<head>[a-z]+)\b")
+
+
+def _heads(mentions: list[Mention]) -> dict[str, tuple[str, str]]:
+    """Head noun (last word, lower case) of each multi-word actor name -> the actor; people excluded."""
+    heads = {}
+    for mention in mentions:
+        words = mention.actor.split()
+        if len(words) > 1 and mention.type != "person" and words[-1].isalpha():
+            heads[words[-1].lower()] = (mention.actor, mention.type)
+    return heads
+
+
+def _anaphors(sentence: str, recent: list[dict[str, tuple[str, str]]]) -> list[Mention]:
+    found = []
+    for match in _DEFINITE.finditer(sentence):
+        for heads in reversed(recent):
+            if match.group("head") in heads:
+                actor, kind = heads[match.group("head")]
+                start = match.start() if match.group("demonstrative") else match.start("head")
+                found.append(Mention(sentence[start : match.end()], start, match.end(), actor, kind, "coreference"))
+                break
+    return found
 
 
 def _resolve_person(mention: Mention, people: dict[str, str]) -> Mention:

@@ -49,7 +49,7 @@ def _analyze(args: argparse.Namespace) -> int:
         from .actors import read_actor_file
 
         actors = read_actor_file(args.actors)
-    model = load(args.model)
+    model = load(args.model, ner=args.ner)
     out = sys.stdout
     for path, text in texts:
         document = model.analyze(text, actors=actors, batch_size=args.batch_size, id=path)
@@ -72,7 +72,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.task == "actors":
         from .actors import ActorFinder, read_actor_file
 
-        finder = ActorFinder(user_actors=read_actor_file(args.actors) if args.actors else None)
+        ner = None
+        if args.ner:
+            from .actors import spacy_recognizer
+
+            ner = spacy_recognizer()
+        finder = ActorFinder(user_actors=read_actor_file(args.actors) if args.actors else None, ner=ner)
         report, source = evaluate_actors(finder, rows), "gazetteer"
         text = format_actor_report(report)
     else:
@@ -145,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--format", choices=["table", "json", "jsonl"], default="table")
     analyze.add_argument("--batch-size", type=int, default=64)
     analyze.add_argument("--actors", help='JSONL of your own actors, one {"actor": NAME, "aliases": [...]} per line; they win over the gazetteer')
+    analyze.add_argument("--ner", choices=["spacy"], help="also find people and companies with spaCy (needs the ner extra; slower)")
     analyze.set_defaults(run=_analyze)
 
     evaluate = commands.add_parser("evaluate", help="score a model on labelled sentences")
@@ -156,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--loader", default="jsonl", help="format of --data: jsonl (default), newsmtsc, or a public sentence-type loader")
     evaluate.add_argument("--actors", help="with --task actors: your own actors file, as for analyze")
+    evaluate.add_argument("--ner", choices=["spacy"], help="with --task actors: add spaCy's recogniser, as for analyze")
     evaluate.add_argument(
         "--part", choices=["train", "heldout"],
         help="score one side of the fixed held-out split of --data (10%% of its sentences, seed 13), e.g. NewsMTSC's dev split",

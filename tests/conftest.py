@@ -14,6 +14,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 REPO = Path(__file__).resolve().parents[1]
 SEED_TEXT = REPO / "seeds" / "000_74016fe0b9d79d44.txt"
 SEED_GOLD = REPO / "seeds" / "000_74016fe0b9d79d44.types.jsonl"
+SEED_STANCE_GOLD = REPO / "seeds" / "000_74016fe0b9d79d44.stance.jsonl"
 
 TINY_ENCODER = {
     "model_type": "bert",

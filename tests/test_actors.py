@@ -122,3 +122,18 @@ def test_shipped_gazetteer_covers_the_conventions():
         assert [m.actor for m in mentions] == [actor], phrase
     names = [e.name for e in gazetteer.entries]
     assert len(names) == len(set(names)), "canonical names must be unique"
+
+
+def test_definite_descriptions_point_back_only_when_the_actor_is_not_named(gazetteer):
+    finder = ActorFinder(gazetteer)
+    result = found(
+        finder,
+        "The Belt and Road Initiative helps BRI member countries.",
+        "Trade with these countries grew, and the initiative expanded.",
+        "The initiative, the BRI, is popular.",
+    )
+    assert result[1] == [("these countries", "BRI member countries"), ("initiative", "Belt and Road Initiative")]
+    # The third sentence names the BRI, so "the initiative" there is not a second mention.
+    assert result[2] == [("BRI", "Belt and Road Initiative")]
+    # Nothing to point back to in a fresh document.
+    assert found(ActorFinder(gazetteer), "The initiative expanded.") == [[]]

@@ -73,7 +73,7 @@ def test_train_from_config(tmp_path, capsys, monkeypatch):
         f'[encoder_config]\n{encoder}\n[[train]]\npath = "train.jsonl"\n[[dev]]\npath = "dev.jsonl"\n'
     )
     code, out, _ = run(capsys, "train", str(tmp_path / "tiny.toml"), "--seed", "3")
-    assert code == 0 and "dev macro-F1" in out
+    assert code == 0 and "dev [types]: macro-F1" in out
     assert (tmp_path / "model" / "config.json").is_file() and (tmp_path / "model" / "README.md").is_file()
     # --output-dir is relative to the working directory, unlike paths inside the config file.
     elsewhere = tmp_path / "cwd"

@@ -84,3 +84,36 @@ def update_card(card: Path, writer: str, summary: str, tables: list[str]) -> Non
     card.write_text(f"{head}{start}\n{body}\n{end}{rest.split(end, 1)[1]}", encoding="utf-8")
 
 
+
+
+def write_splits(kept: list[dict], dropped: list[tuple[dict, dict, float]], out: Path, fields: tuple[str, ...]) -> dict[str, list[dict]]:
+    """Report the dropped near duplicates, give each kept row its id and split, write the split files.
+
+    Rows keep ``fields`` first, then any other field they carry (except where they came from).
+    """
+    from stance.data import write_jsonl
+
+    for row, twin, score in dropped:
+        print(f"near-duplicate ({score:.2f}) dropped {row['origin']}: {row['text'][:70]!r}\n    twin of {twin['origin']}: {twin['text'][:70]!r}")
+    splits: dict[str, list[dict]] = {name: [] for name, _ in SPLITS}
+    for row in kept:
+        identifier = row_id(row["text"])
+        written = {"id": identifier, **{k: row[k] for k in fields}}
+        written.update({k: v for k, v in row.items() if k not in written and k != "origin"})
+        splits[split_of(identifier)].append(written)
+    for name, split_rows in splits.items():
+        split_rows.sort(key=lambda r: r["id"])
+        write_jsonl(split_rows, out / f"{name}.jsonl")
+    return splits
+
+
+def check_fields(row: dict, path: Path, line: int, required: tuple[str, ...], allowed: dict[str, set[str]]) -> None:
+    """Every ``required`` field a non-empty string, and each field in ``allowed`` one of its values."""
+    from stance.data import DataError
+
+    for field in required:
+        if not isinstance(row.get(field), str) or not row[field].strip():
+            raise DataError(path, line, "missing or empty", field)
+    for field, values in allowed.items():
+        if row[field] not in values:
+            raise DataError(path, line, f"unknown {field} {row[field]!r}", field)

@@ -20,9 +20,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from stance.data import DataError, iter_jsonl, write_jsonl  # noqa: E402
+from stance.data import DataError, iter_jsonl  # noqa: E402
 from stance.labels import STANCES  # noqa: E402
-from training.corpus import SPLITS, count_table, deduplicate, row_id, split_of, update_card  # noqa: E402
+from training.corpus import check_fields, count_table, deduplicate, update_card, write_splits  # noqa: E402
 from training.prepare_types import DOMAINS  # noqa: E402
 
 REGISTERS = {
@@ -56,13 +56,7 @@ def read_sources(folder: Path) -> list[dict]:
     rows = []
     for path in sorted(folder.glob("*.jsonl")):
         for line, row in iter_jsonl(path):
-            for field in REQUIRED:
-                if not isinstance(row.get(field), str) or not row[field].strip():
-                    raise DataError(path, line, "missing or empty", field)
-            if row["domain"] not in DOMAINS:
-                raise DataError(path, line, f"unknown domain {row['domain']!r}", "domain")
-            if row["register"] not in REGISTERS:
-                raise DataError(path, line, f"unknown register {row['register']!r}", "register")
+            check_fields(row, path, line, REQUIRED, {"domain": DOMAINS, "register": REGISTERS})
             if not isinstance(row.get("targets"), list) or not row["targets"]:
                 raise DataError(path, line, "needs a non-empty list", "targets")
             targets = locate(row["text"], row["targets"], path, line)
@@ -78,16 +72,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = read_sources(args.sources)
     kept, dropped = deduplicate(rows)
-    for row, twin, score in dropped:
-        print(f"near-duplicate ({score:.2f}) dropped {row['origin']}: {row['text'][:70]!r}\n    twin of {twin['origin']}: {twin['text'][:70]!r}")
-    splits: dict[str, list[dict]] = {name: [] for name, _ in SPLITS}
-    for row in kept:
-        identifier = row_id(row["text"])
-        out = {"id": identifier, "text": row["text"], "targets": row["targets"], **{k: row[k] for k in REQUIRED[1:]}}
-        splits[split_of(identifier)].append(out)
-    for name, split_rows in splits.items():
-        split_rows.sort(key=lambda r: r["id"])
-        write_jsonl(split_rows, args.out / f"{name}.jsonl")
+    splits = write_splits(kept, dropped, args.out, ("text", "targets", *REQUIRED[1:]))
 
     mentions = [dict(t, split=name) for name, split_rows in splits.items() for r in split_rows for t in r["targets"]]
     mixed = sum(len({t["stance"] for t in r["targets"]}) > 1 for r in kept)

@@ -18,9 +18,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from stance.data import DataError, iter_jsonl, write_jsonl  # noqa: E402
+from stance.data import iter_jsonl  # noqa: E402
 from stance.labels import SENTENCE_TYPES  # noqa: E402
-from training.corpus import SPLITS, count_table, deduplicate, row_id, split_of, update_card  # noqa: E402
+from training.corpus import check_fields, count_table, deduplicate, update_card, write_splits  # noqa: E402
 
 DOMAINS = {
     "geopolitics", "trade", "economy_markets", "business", "technology", "science", "climate_energy",
@@ -36,17 +36,10 @@ def read_sources(folder: Path) -> list[dict]:
     rows = []
     for path in sorted(folder.glob("*.jsonl")):
         for line, row in iter_jsonl(path):
-            for field in REQUIRED:
-                if not isinstance(row.get(field), str) or not row[field].strip():
-                    raise DataError(path, line, "missing or empty", field)
-            if row["label"] not in SENTENCE_TYPES:
-                raise DataError(path, line, f"unknown label {row['label']!r}", "label")
-            domain = DOMAIN_ALIASES.get(row["domain"], row["domain"])
-            if domain not in DOMAINS:
-                raise DataError(path, line, f"unknown domain {row['domain']!r}", "domain")
-            if row["register"] not in REGISTERS:
-                raise DataError(path, line, f"unknown register {row['register']!r}", "register")
-            rows.append({**row, "domain": domain, "origin": f"{path.name}:{line}"})
+            if isinstance(row.get("domain"), str):
+                row["domain"] = DOMAIN_ALIASES.get(row["domain"], row["domain"])
+            check_fields(row, path, line, REQUIRED, {"label": set(SENTENCE_TYPES), "domain": DOMAINS, "register": REGISTERS})
+            rows.append({**row, "origin": f"{path.name}:{line}"})
     return rows
 
 
@@ -58,17 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = read_sources(args.sources)
     kept, dropped = deduplicate(rows)
-    for row, twin, score in dropped:
-        print(f"near-duplicate ({score:.2f}) dropped {row['origin']}: {row['text'][:70]!r}\n    twin of {twin['origin']}: {twin['text'][:70]!r}")
-    splits: dict[str, list[dict]] = {name: [] for name, _ in SPLITS}
-    for row in kept:
-        identifier = row_id(row["text"])
-        out = {"id": identifier, **{k: row[k] for k in REQUIRED}}
-        out.update({k: v for k, v in row.items() if k not in out and k != "origin"})
-        splits[split_of(identifier)].append(out)
-    for name, split_rows in splits.items():
-        split_rows.sort(key=lambda r: r["id"])
-        write_jsonl(split_rows, args.out / f"{name}.jsonl")
+    splits = write_splits(kept, dropped, args.out, REQUIRED)
     print(f"{len(rows)} source rows, {len(dropped)} near duplicates dropped, {len(kept)} kept")
     total = len(kept)
     hard = sum(r["kind"] != "plain" for r in kept)
