@@ -16,13 +16,18 @@ __all__ = [
     "Document",
     "Sentence",
     "Prediction",
+    "ActorStance",
+    "ActorSummary",
+    "ActorFinder",
+    "Gazetteer",
     "segment",
     "SENTENCE_TYPES",
     "STANCES",
 ]
 
 if TYPE_CHECKING:
-    from .document import Document, Prediction, Sentence
+    from .actors import ActorFinder, Gazetteer
+    from .document import ActorStance, ActorSummary, Document, Prediction, Sentence
     from .labels import SENTENCE_TYPES, STANCES
     from .pipeline import StanceModel, load
     from .segment import segment
@@ -33,6 +38,10 @@ _LAZY = {
     "Document": "document",
     "Sentence": "document",
     "Prediction": "document",
+    "ActorStance": "document",
+    "ActorSummary": "document",
+    "ActorFinder": "actors",
+    "Gazetteer": "actors",
     "segment": "segment",
     "SENTENCE_TYPES": "labels",
     "STANCES": "labels",
