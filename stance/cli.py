@@ -70,14 +70,11 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     rows, unlabelled = _labelled_rows(args)
     if args.task == "actors":
-        from .actors import ActorFinder, read_actor_file
+        from .actors import ActorFinder, named_entity_recognizer, read_actor_file
 
-        ner = None
-        if args.ner:
-            from .actors import spacy_recognizer
-
-            ner = spacy_recognizer()
-        finder = ActorFinder(user_actors=read_actor_file(args.actors) if args.actors else None, ner=ner)
+        finder = ActorFinder(
+            user_actors=read_actor_file(args.actors) if args.actors else None, ner=named_entity_recognizer(args.ner)
+        )
         report, source = evaluate_actors(finder, rows), "gazetteer"
         text = format_actor_report(report)
     else:

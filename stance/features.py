@@ -1,7 +1,7 @@
 """From labelled rows to the network's inputs: token ids, mention token masks and label ids.
 
-Shared by training (rows -> a ``datasets.Dataset`` and a collator that pads batches) and inference
-(``mention_token_mask`` places character spans on tokens), so both see the same inputs.
+Shared by training (rows -> a ``datasets.Dataset``) and inference: both place character spans on tokens
+with ``mention_tokens`` and pad batches with ``JointCollator``, so both see the same inputs.
 """
 
 from __future__ import annotations
@@ -10,17 +10,17 @@ from typing import Any
 
 from .labels import LabelSet
 
-__all__ = ["IGNORE", "mention_token_mask", "encode_rows", "JointCollator"]
+__all__ = ["IGNORE", "mention_tokens", "encode_rows", "JointCollator"]
 
 IGNORE = -100  # "no label here": the loss and the metrics skip it
 
 
-def mention_token_mask(offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[list[int]]:
-    """For each character span, a 0/1 row over tokens marking the tokens that overlap it.
+def mention_tokens(offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> list[list[int]]:
+    """For each character span, the indices of the tokens that overlap it.
 
     ``offsets`` are the tokenizer's character offsets; special tokens have (0, 0) and never count.
     """
-    return [[1 if b > a and a < end and b > start else 0 for a, b in offsets] for start, end in spans]
+    return [[j for j, (a, b) in enumerate(offsets) if b > a and a < end and b > start] for start, end in spans]
 
 
 def encode_rows(rows: list[dict[str, Any]], tokenizer: Any, max_length: int, types: LabelSet, stances: LabelSet):
@@ -34,11 +34,10 @@ def encode_rows(rows: list[dict[str, Any]], tokenizer: Any, max_length: int, typ
     for i, row in enumerate(rows):
         offsets = [tuple(o) for o in encoded["offset_mapping"][i]]
         targets = row.get("targets") or []
-        masks = mention_token_mask(offsets, [(t["start"], t["end"]) for t in targets])
         columns["input_ids"].append(encoded["input_ids"][i])
         columns["attention_mask"].append(encoded["attention_mask"][i])
         columns["labels"].append(types.index(row["label"]) if row.get("label") is not None else IGNORE)
-        columns["mention_tokens"].append([[j for j, on in enumerate(mask) if on] for mask in masks])
+        columns["mention_tokens"].append(mention_tokens(offsets, [(t["start"], t["end"]) for t in targets]))
         columns["stance_labels"].append([stances.index(t["stance"]) for t in targets])
     return datasets.Dataset.from_dict(columns)
 
@@ -47,7 +46,8 @@ class JointCollator:
     """Pads a batch: ids and attention to the longest row, mentions to the row with the most.
 
     Every batch carries a mention mask (at least one all-zero column), so evaluation always returns
-    stance logits and the Trainer can concatenate them across batches.
+    stance logits and the Trainer can concatenate them across batches. At inference a feature needs
+    only ``input_ids`` and ``mention_tokens``; missing labels are IGNORE.
     """
 
     def __init__(self, pad_token_id: int):
@@ -57,7 +57,7 @@ class JointCollator:
         import torch
 
         width = max(len(f["input_ids"]) for f in features)
-        most = max(1, max(len(f["stance_labels"]) for f in features))
+        most = max(1, max(len(f["mention_tokens"]) for f in features))
         batch = len(features)
         input_ids = torch.full((batch, width), self.pad_token_id, dtype=torch.long)
         attention_mask = torch.zeros((batch, width), dtype=torch.long)
@@ -67,13 +67,14 @@ class JointCollator:
             length = len(feature["input_ids"])
             input_ids[row, :length] = torch.tensor(feature["input_ids"])
             attention_mask[row, :length] = 1
-            for m, (tokens, label) in enumerate(zip(feature["mention_tokens"], feature["stance_labels"])):
+            for m, tokens in enumerate(feature["mention_tokens"]):
                 mention_mask[row, m, tokens] = 1
-                stance_labels[row, m] = label
+            labels = feature.get("stance_labels") or []
+            stance_labels[row, : len(labels)] = torch.tensor(labels, dtype=torch.long)
         return {
             "input_ids": input_ids,
             "attention_mask": attention_mask,
-            "labels": torch.tensor([f["labels"] for f in features], dtype=torch.long),
+            "labels": torch.tensor([f.get("labels", IGNORE) for f in features], dtype=torch.long),
             "mention_mask": mention_mask,
             "stance_labels": stance_labels,
         }

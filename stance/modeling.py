@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from . import __version__
+from .features import IGNORE
 from .labels import SENTENCE_TYPES, STANCES
 
 __all__ = ["ModelConfig", "StanceNetwork", "resolve_base_model", "save_network", "load_network"]
@@ -181,7 +182,7 @@ class StanceNetwork(nn.Module):
     ) -> dict[str, torch.Tensor]:
         """Type logits for every sentence; stance logits for every mention when ``mention_mask`` is given.
 
-        ``labels`` and ``stance_labels`` use -100 for "no label", so one batch mixes rows labelled for
+        ``labels`` and ``stance_labels`` use IGNORE (-100) for "no label", so one batch mixes rows labelled for
         type only, for stance only, or both; the loss is the sum of the two tasks' mean losses.
         """
         states, pooled = self.encode(input_ids, attention_mask)
@@ -194,12 +195,12 @@ class StanceNetwork(nn.Module):
 
     def _loss(self, out: dict[str, torch.Tensor], labels: torch.Tensor | None, stance_labels: torch.Tensor | None) -> torch.Tensor:
         loss = out["logits"].new_zeros(())
-        if labels is not None and (labels != -100).any():
-            loss = loss + nn.functional.cross_entropy(out["logits"], labels, weight=self.type_loss_weights, ignore_index=-100)
-        if stance_labels is not None and "stance_logits" in out and (stance_labels != -100).any():
+        if labels is not None and (labels != IGNORE).any():
+            loss = loss + nn.functional.cross_entropy(out["logits"], labels, weight=self.type_loss_weights, ignore_index=IGNORE)
+        if stance_labels is not None and "stance_logits" in out and (stance_labels != IGNORE).any():
             logits = out["stance_logits"].reshape(-1, out["stance_logits"].shape[-1])
             loss = loss + nn.functional.cross_entropy(
-                logits, stance_labels.reshape(-1), weight=self.stance_loss_weights, ignore_index=-100
+                logits, stance_labels.reshape(-1), weight=self.stance_loss_weights, ignore_index=IGNORE
             )
         return loss
 

@@ -44,9 +44,6 @@ def default_model_path(name: str = "default") -> Path:
     )
 
 
-NER_BACKENDS = ("spacy",)
-
-
 def load(path: str | os.PathLike[str] | None = None, ner: str | None = None) -> "StanceModel":
     """Load a model: ``None`` or a bundled name for a shipped model, else a folder from ``save_pretrained``.
 
@@ -55,14 +52,12 @@ def load(path: str | os.PathLike[str] | None = None, ner: str | None = None) -> 
     """
     if path is None or (isinstance(path, str) and path in BUNDLED_MODELS):
         path = default_model_path(path or "default")
-    model = StanceModel.from_pretrained(path)
+    finder = None
     if ner is not None:
-        if ner not in NER_BACKENDS:
-            raise ValueError(f"unknown ner backend {ner!r}; known: {', '.join(NER_BACKENDS)}")
-        from .actors import spacy_recognizer
+        from .actors import named_entity_recognizer
 
-        model._actor_finder = ActorFinder(ner=spacy_recognizer())
-    return model
+        finder = ActorFinder(ner=named_entity_recognizer(ner))
+    return StanceModel.from_pretrained(path, actor_finder=finder)
 
 
 class StanceModel:
@@ -83,7 +78,7 @@ class StanceModel:
         return self._actor_finder
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike[str]) -> "StanceModel":
+    def from_pretrained(cls, directory: str | os.PathLike[str], actor_finder: ActorFinder | None = None) -> "StanceModel":
         from transformers import AutoTokenizer
 
         from .modeling import load_network
@@ -93,7 +88,7 @@ class StanceModel:
             raise FileNotFoundError(f"model folder {directory} does not exist")
         network = load_network(directory)
         tokenizer = AutoTokenizer.from_pretrained(str(directory))
-        return cls(network, tokenizer, source=str(directory))
+        return cls(network, tokenizer, source=str(directory), actor_finder=actor_finder)
 
     def save_pretrained(self, directory: str | os.PathLike[str], weights_dtype: str | None = None) -> None:
         from .modeling import save_network
@@ -111,7 +106,6 @@ class StanceModel:
 
     def classify(self, sentences: Sequence[str], batch_size: int = 64) -> list[Prediction]:
         """The sentence type of each sentence, with the probability of every type."""
-        _check_sentences(sentences)
         types, _, _ = self.predict(sentences, [[] for _ in sentences], batch_size)
         return types
 
@@ -174,7 +168,7 @@ class StanceModel:
         input order: the batch form of :meth:`classify` and :meth:`predict_stance` together."""
         import torch
 
-        from .features import mention_token_mask
+        from .features import JointCollator, mention_tokens
 
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -186,25 +180,19 @@ class StanceModel:
             return [], [], []
         encoded, offsets, truncated = self.tokenize(sentences)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        collate = JointCollator(self.tokenizer.pad_token_id)
         type_probs: list[list[float]] = [[] for _ in sentences]
         stance_probs: list[list[list[float]]] = [[] for _ in sentences]
         with torch.inference_mode():
             for begin in range(0, len(order), batch_size):
                 batch = order[begin : begin + batch_size]
-                input_ids, attention_mask = self.pad([encoded[i] for i in batch])
-                width = input_ids.shape[1]
-                most = max(len(spans[i]) for i in batch)
-                mention_mask = None
-                if most:
-                    mention_mask = torch.zeros((len(batch), most, width), dtype=torch.long)
-                    for row, i in enumerate(batch):
-                        for m, tokens in enumerate(mention_token_mask(offsets[i], spans[i])):
-                            mention_mask[row, m, : len(tokens)] = torch.tensor(tokens)
-                out = self.network(input_ids=input_ids, attention_mask=attention_mask, mention_mask=mention_mask)
+                inputs = collate([{"input_ids": encoded[i], "mention_tokens": mention_tokens(offsets[i], spans[i])} for i in batch])
+                out = self.network(
+                    input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], mention_mask=inputs["mention_mask"]
+                )
                 for row, i in enumerate(batch):
                     type_probs[i] = out["logits"][row].float().softmax(-1).tolist()
-                    if spans[i]:
-                        stance_probs[i] = out["stance_logits"][row, : len(spans[i])].float().softmax(-1).tolist()
+                    stance_probs[i] = out["stance_logits"][row, : len(spans[i])].float().softmax(-1).tolist()
         types = [_prediction(self.type_labels, row) for row in type_probs]
         stances = [[_prediction(self.stance_labels, row) for row in rows] for rows in stance_probs]
         return types, stances, truncated
@@ -224,18 +212,6 @@ class StanceModel:
             truncated.append(cut)
         return ids, offsets, truncated
 
-    def pad(self, rows: list[list[int]]):
-        import torch
-
-        width = max(len(r) for r in rows)
-        pad_id = self.tokenizer.pad_token_id
-        input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, row in enumerate(rows):
-            input_ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
-            attention_mask[i, : len(row)] = 1
-        return input_ids, attention_mask
-
 
 def _prediction(labels: list[str], probabilities: list[float]) -> Prediction:
     best = max(range(len(labels)), key=probabilities.__getitem__)
@@ -251,7 +227,7 @@ def _actor_stance(mention: Mention, prediction: Prediction, offset: int) -> Acto
 
 def _check_sentences(sentences: Sequence[str]) -> None:
     if isinstance(sentences, str):
-        raise TypeError("classify() needs a list of sentences, not one string")
+        raise TypeError("needs a list of sentences, not one string")
     for i, sentence in enumerate(sentences):
         if not isinstance(sentence, str):
             raise TypeError(f"sentence {i} is {type(sentence).__name__}, not str")

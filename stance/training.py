@@ -190,19 +190,15 @@ def _apply_weight(rows: list[dict[str, Any]], weight: float, rng: random.Random)
 
 
 def split_dev(rows: list[dict[str, Any]], fraction: float, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """A split stratified by label (a stance row's first target's stance) that keeps every copy of a
-    text on one side."""
-    by_label: dict[str, set[str]] = {}
-    for row in rows:
-        label = row.get("label") or row["targets"][0]["stance"]
-        by_label.setdefault(f"{row.get('task')}:{label}", set()).add(row["text"])
-    rng = random.Random(seed)
-    dev_texts: set[str] = set()
-    for label in sorted(by_label):
-        texts = sorted(by_label[label])
-        rng.shuffle(texts)
-        dev_texts.update(texts[: max(1, round(len(texts) * fraction))])
-    return [r for r in rows if r["text"] not in dev_texts], [r for r in rows if r["text"] in dev_texts]
+    """(train, dev) for a config without [[dev]] sources: whole texts, stratified by task and label
+    (the majority stance for stance rows), by :func:`stance.data.targets.split_by_text`."""
+    from .data.targets import majority_stance, split_by_text
+
+    def task_and_label(group: list[dict[str, Any]]) -> str:
+        first = group[0]
+        return f"{first.get('task')}:{first.get('label') or majority_stance(group)}"
+
+    return split_by_text(rows, fraction, seed, stratum=task_and_label)
 
 
 def _match_key(text: str) -> str:

@@ -14,13 +14,14 @@ import random
 import re
 from collections import Counter
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from ..labels import STANCES
 from .errors import DataError
 from .jsonl import iter_jsonl
 
-__all__ = ["read_stance_rows", "load_newsmtsc", "split_by_text", "NEWSMTSC_POLARITY"]
+__all__ = ["read_stance_rows", "load_newsmtsc", "split_by_text", "majority_stance", "NEWSMTSC_POLARITY"]
 
 NEWSMTSC_POLARITY = {2.0: "against", 4.0: "neutral", 6.0: "favor"}
 
@@ -104,9 +105,21 @@ def load_newsmtsc(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def split_by_text(rows: list[dict[str, Any]], fraction: float, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(train, held out): whole sentences (every copy of a text) go to one side, stratified by the
-    sentence's majority stance, with ``random.Random(seed)``; the same inputs always give the same split."""
+def majority_stance(group: list[dict[str, Any]]) -> str:
+    """The most frequent stance over the targets of a group of rows (ties: alphabetical first)."""
+    counts = Counter(t["stance"] for r in group for t in r["targets"])
+    return max(sorted(counts), key=counts.__getitem__)
+
+
+def split_by_text(
+    rows: list[dict[str, Any]],
+    fraction: float,
+    seed: int,
+    stratum: Callable[[list[dict[str, Any]]], str] = majority_stance,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(kept, held out): whole texts (every copy, whitespace aside) go to one side, stratified by
+    ``stratum`` of the text's rows (the majority stance by default), at least one text per stratum,
+    with ``random.Random(seed)``; the same inputs always give the same split."""
     if not 0 < fraction < 1:
         raise ValueError(f"fraction must be between 0 and 1, got {fraction}")
     by_text: dict[str, list[dict[str, Any]]] = {}
@@ -114,14 +127,13 @@ def split_by_text(rows: list[dict[str, Any]], fraction: float, seed: int) -> tup
         by_text.setdefault(" ".join(row["text"].split()), []).append(row)
     strata: dict[str, list[str]] = {}
     for key, group in by_text.items():
-        counts = Counter(t["stance"] for r in group for t in r["targets"])
-        strata.setdefault(max(sorted(counts), key=counts.__getitem__), []).append(key)
+        strata.setdefault(stratum(group), []).append(key)
     rng = random.Random(seed)
     held: set[str] = set()
     for label in sorted(strata):
         keys = sorted(strata[label])
         rng.shuffle(keys)
-        held.update(keys[: round(len(keys) * fraction)])
-    train = [r for k, g in by_text.items() if k not in held for r in g]
-    dev = [r for k, g in by_text.items() if k in held for r in g]
-    return train, dev
+        held.update(keys[: max(1, round(len(keys) * fraction))])
+    kept = [r for k, g in by_text.items() if k not in held for r in g]
+    heldout = [r for k, g in by_text.items() if k in held for r in g]
+    return kept, heldout
