@@ -1,6 +1,7 @@
 """The ``stance`` command: thin wrappers over the library's functions.
 
     stance analyze FILE|- [--model DIR] [--format table|json|jsonl] [--actors ACTORS.jsonl]
+    stance analyze --corpus CORPUS.jsonl --output RESULTS.jsonl [--resume]
     stance evaluate --model DIR --data FILE.jsonl --task types|stance|actors [--json]
     stance train CONFIG [--output-dir DIR] [--epochs N] [--seed N] [--resume]
 """
@@ -43,13 +44,26 @@ def _analyze(args: argparse.Namespace) -> int:
     from .document import render_table
     from .pipeline import load
 
+    if bool(args.files) == bool(args.corpus):
+        raise ValueError("analyze needs either FILE arguments or --corpus, not both")
+    if args.corpus and not args.output:
+        raise ValueError("--corpus needs --output RESULTS.jsonl (results are written there as they come)")
     texts = [(path, read_text_file(path)) for path in args.files]
     actors = None
     if args.actors:
         from .actors import read_actor_file
 
         actors = read_actor_file(args.actors)
-    model = load(args.model, ner=args.ner)
+    model = load(args.model, ner=args.ner, precision=args.precision)
+    if args.corpus:
+        from .streaming import analyze_corpus
+
+        run = analyze_corpus(
+            model, args.corpus, args.output, resume=args.resume, actors=actors, batch_size=args.batch_size,
+            progress=not args.no_progress, text_field=args.text_field, id_field=args.id_field,
+        )
+        print(f"{args.output}: {run.total} documents ({run.resumed_after} already there, {run.written} added)", file=sys.stderr)
+        return 0
     out = sys.stdout
     for path, text in texts:
         document = model.analyze(text, actors=actors, batch_size=args.batch_size, id=path)
@@ -80,7 +94,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         from .pipeline import load
 
-        model = load(args.model)
+        model = load(args.model, precision=args.precision)
         score = evaluate_stance if args.task == "stance" else evaluate_types
         report, source = score(model, rows, batch_size=args.batch_size), model.source
         text = format_report(report)
@@ -142,12 +156,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     analyze = commands.add_parser("analyze", help="type every sentence and score the stance toward every actor")
-    analyze.add_argument("files", nargs="+", help="UTF-8 text files, or - for standard input")
+    analyze.add_argument("files", nargs="*", help="UTF-8 text files, or - for standard input")
+    analyze.add_argument("--corpus", help="a corpus of any size: JSONL with one {\"id\", \"text\"} per line, or text with one document per line")
+    analyze.add_argument("--output", help="with --corpus: JSONL results file, one document per line, written as it goes")
+    analyze.add_argument("--resume", action="store_true", help="with --corpus: continue an interrupted run from --output")
+    analyze.add_argument("--text-field", default="text", help="with a JSONL --corpus: the field holding the text")
+    analyze.add_argument("--id-field", default="id", help="with a JSONL --corpus: the field holding the document id")
+    analyze.add_argument("--no-progress", action="store_true", help="with --corpus: no progress bar")
     analyze.add_argument("--model", default=None, help="model folder or bundled name (default: the shipped model)")
     analyze.add_argument("--format", choices=["table", "json", "jsonl"], default="table")
     analyze.add_argument("--batch-size", type=int, default=64)
     analyze.add_argument("--actors", help='JSONL of your own actors, one {"actor": NAME, "aliases": [...]} per line; they win over the gazetteer')
     analyze.add_argument("--ner", choices=["spacy"], help="also find people and companies with spaCy (needs the ner extra; slower)")
+    analyze.add_argument(
+        "--precision", choices=["auto", "fp32", "bf16", "int8"], default="auto",
+        help="auto: bf16 where the CPU has native bf16 (same accuracy, about twice as fast), else fp32; int8 loses accuracy",
+    )
     analyze.set_defaults(run=_analyze)
 
     evaluate = commands.add_parser("evaluate", help="score a model on labelled sentences")
@@ -165,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="score one side of the fixed held-out split of --data (10%% of its sentences, seed 13), e.g. NewsMTSC's dev split",
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    evaluate.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"], default="auto")
     evaluate.add_argument("--batch-size", type=int, default=64)
     evaluate.set_defaults(run=_evaluate)
 
@@ -185,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (DataError, FileNotFoundError, ValueError) as err:
+    except (DataError, FileNotFoundError, FileExistsError, ValueError) as err:
         print(f"stance: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:

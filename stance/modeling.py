@@ -25,7 +25,7 @@ from . import __version__
 from .features import IGNORE
 from .labels import SENTENCE_TYPES, STANCES
 
-__all__ = ["ModelConfig", "StanceNetwork", "resolve_base_model", "save_network", "load_network"]
+__all__ = ["ModelConfig", "StanceNetwork", "resolve_base_model", "save_network", "load_network", "PRECISIONS", "set_precision"]
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -249,3 +249,37 @@ def load_network(directory: str | Path) -> StanceNetwork:
     network.eval()
     return network
 
+
+
+# Inference precisions. bf16 halves memory traffic and uses the CPU's bf16 dot-product instructions where
+# it has them (AVX512-BF16, AMX); int8 quantizes the linear layers dynamically. The benchmark
+# (``python -m benchmarks``) measures speed and accuracy of each against fp32.
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU runs bf16 matrix products natively (else bf16 is emulated and slower than fp32)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def set_precision(network: StanceNetwork, precision: str) -> tuple[StanceNetwork, str]:
+    """The network converted for inference at ``precision`` and the precision it resolved to.
+
+    ``auto`` is bf16 where the CPU has native bf16 and fp32 elsewhere. Probabilities are always
+    computed in float32 from the logits.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "auto":
+        precision = "bf16" if cpu_has_bf16() else "fp32"
+    network = network.float().eval()
+    if precision == "bf16":
+        network = network.to(torch.bfloat16)
+    elif precision == "int8":
+        from torch.ao.quantization import quantize_dynamic
+
+        network = quantize_dynamic(network, {nn.Linear}, dtype=torch.qint8)
+    return network, precision

@@ -15,14 +15,15 @@ per sentence scores its type and the stance toward every actor mention in it.
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .actors import ActorFinder, Mention
 from .document import ActorStance, Document, Prediction, Sentence
-from .segment import segment
+from .segment import Span, segment
 
 Spans = Sequence[tuple[int, int]]
 
@@ -44,11 +45,12 @@ def default_model_path(name: str = "default") -> Path:
     )
 
 
-def load(path: str | os.PathLike[str] | None = None, ner: str | None = None) -> "StanceModel":
+def load(path: str | os.PathLike[str] | None = None, ner: str | None = None, precision: str = "auto") -> "StanceModel":
     """Load a model: ``None`` or a bundled name for a shipped model, else a folder from ``save_pretrained``.
 
     ``ner="spacy"`` adds spaCy's named-entity recogniser (the ``ner`` extra) to the gazetteer, so that
     people and companies are found as actors too; it roughly halves analysis speed.
+    ``precision`` is ``auto`` (bf16 on CPUs with native bf16, else fp32), ``fp32``, ``bf16`` or ``int8``.
     """
     if path is None or (isinstance(path, str) and path in BUNDLED_MODELS):
         path = default_model_path(path or "default")
@@ -57,16 +59,21 @@ def load(path: str | os.PathLike[str] | None = None, ner: str | None = None) -> 
         from .actors import named_entity_recognizer
 
         finder = ActorFinder(ner=named_entity_recognizer(ner))
-    return StanceModel.from_pretrained(path, actor_finder=finder)
+    return StanceModel.from_pretrained(path, actor_finder=finder, precision=precision)
 
 
 class StanceModel:
     """Tokenizer + network + config; what :func:`load` returns."""
 
-    def __init__(self, network: Any, tokenizer: Any, source: str | None = None, actor_finder: ActorFinder | None = None):
-        self.network = network.eval()
-        self.tokenizer = tokenizer
+    def __init__(
+        self, network: Any, tokenizer: Any, source: str | None = None, actor_finder: ActorFinder | None = None,
+        precision: str = "fp32",
+    ):
+        from .modeling import set_precision
+
         self.config = network.config
+        self.network, self.precision = set_precision(network, precision)
+        self.tokenizer = tokenizer
         self.source = source
         self._actor_finder = actor_finder
 
@@ -78,7 +85,9 @@ class StanceModel:
         return self._actor_finder
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike[str], actor_finder: ActorFinder | None = None) -> "StanceModel":
+    def from_pretrained(
+        cls, directory: str | os.PathLike[str], actor_finder: ActorFinder | None = None, precision: str = "fp32"
+    ) -> "StanceModel":
         from transformers import AutoTokenizer
 
         from .modeling import load_network
@@ -88,11 +97,13 @@ class StanceModel:
             raise FileNotFoundError(f"model folder {directory} does not exist")
         network = load_network(directory)
         tokenizer = AutoTokenizer.from_pretrained(str(directory))
-        return cls(network, tokenizer, source=str(directory), actor_finder=actor_finder)
+        return cls(network, tokenizer, source=str(directory), actor_finder=actor_finder, precision=precision)
 
     def save_pretrained(self, directory: str | os.PathLike[str], weights_dtype: str | None = None) -> None:
         from .modeling import save_network
 
+        if self.precision == "int8":
+            raise ValueError("an int8-quantized model cannot be saved; load it in fp32 or bf16 to save it")
         save_network(self.network, directory, weights_dtype=weights_dtype)
         self.tokenizer.save_pretrained(str(directory))
 
@@ -128,29 +139,54 @@ class StanceModel:
         ``actors`` maps canonical names to aliases (``{"China": ["Beijing", "PRC"]}``); they take
         precedence over the shipped gazetteer. Offsets index into ``text``.
         """
-        if not isinstance(text, str):
-            raise TypeError(f"analyze() needs the text as str, got {type(text).__name__}")
-        finder = self.actor_finder if actors is None else ActorFinder(self.actor_finder.gazetteer, actors, self.actor_finder.ner)
-        spans = segment(text)
-        mentions = finder.find([s.text for s in spans])
-        types, stances, truncated = self.predict(
-            [s.text for s in spans], [[(m.start, m.end) for m in found] for found in mentions], batch_size
-        )
-        sentences = [
-            Sentence(
-                span.text, span.start, span.end, span.kind, kind.label, kind.scores, cut,
-                tuple(_actor_stance(m, p, span.start) for m, p in zip(found, scored)),
-            )
-            for span, kind, scored, found, cut in zip(spans, types, stances, mentions, truncated)
-        ]
-        return Document(text=text, sentences=sentences, model=self.describe(), id=id)
+        return next(iter(self.analyze_many([text], actors, batch_size, ids=[id])))
 
     def analyze_many(
-        self, texts: Iterable[str], actors: Mapping[str, Sequence[str]] | None = None, batch_size: int = 64
-    ) -> Iterable[Document]:
-        """Analyse texts one by one, lazily, so a corpus of any size streams through."""
-        for text in texts:
-            yield self.analyze(text, actors=actors, batch_size=batch_size)
+        self,
+        texts: Iterable[str],
+        actors: Mapping[str, Sequence[str]] | None = None,
+        batch_size: int = 64,
+        ids: Iterable[str | None] | None = None,
+        buffer_sentences: int = 1024,
+    ) -> Iterator[Document]:
+        """Analyse texts lazily, in order, so a corpus of any size streams through in bounded memory.
+
+        Documents are gathered until they hold about ``buffer_sentences`` sentences and scored together,
+        so short documents still fill length-sorted batches; each is yielded as soon as its group is done.
+        """
+        finder = self.actor_finder if actors is None else ActorFinder(self.actor_finder.gazetteer, actors, self.actor_finder.ner)
+        pending: list[tuple[str, str | None, list[Span], list[list[Mention]]]] = []
+        buffered = 0
+        # strict: ids and texts of different lengths would pair documents with the wrong ids
+        for text, id in zip(texts, ids, strict=True) if ids is not None else zip(texts, itertools.repeat(None)):
+            if not isinstance(text, str):
+                raise TypeError(f"analyze() needs the text as str, got {type(text).__name__}")
+            spans = segment(text)
+            pending.append((text, id, spans, finder.find([s.text for s in spans])))
+            buffered += len(spans)
+            if buffered >= buffer_sentences:
+                yield from self._score_documents(pending, batch_size)
+                pending, buffered = [], 0
+        yield from self._score_documents(pending, batch_size)
+
+    def _score_documents(
+        self, pending: list[tuple[str, str | None, list[Span], list[list[Mention]]]], batch_size: int
+    ) -> Iterator[Document]:
+        sentences = [s.text for _, _, spans, _ in pending for s in spans]
+        spans_per_sentence = [[(m.start, m.end) for m in found] for _, _, _, mentions in pending for found in mentions]
+        types, stances, truncated = self.predict(sentences, spans_per_sentence, batch_size)
+        position = 0
+        for text, id, spans, mentions in pending:
+            scored = zip(spans, types[position:], stances[position:], mentions, truncated[position:])
+            position += len(spans)
+            analysed = [
+                Sentence(
+                    span.text, span.start, span.end, span.kind, kind.label, kind.scores, cut,
+                    tuple(_actor_stance(m, p, span.start) for m, p in zip(found, stance)),
+                )
+                for span, kind, stance, found, cut in scored
+            ]
+            yield Document(text=text, sentences=analysed, model=self.describe(), id=id)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -158,6 +194,7 @@ class StanceModel:
             "base_model": self.config.base_model,
             "library_version": self.config.library_version,
             "max_length": self.config.max_length,
+            "precision": self.precision,
             "gazetteer": self.actor_finder.gazetteer.version,
         }
 

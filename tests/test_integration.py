@@ -92,3 +92,17 @@ def test_seed_actors_are_found_with_canonical_names():
     assert report["strict"]["recall"] >= 0.95, report["missed"]
     assert report["strict"]["precision"] >= 0.95, report["spurious"]
 
+
+
+def test_bf16_matches_fp32_on_the_seed():
+    """The fast default precision gives the seed's labels and probabilities as fp32 does."""
+    import stance
+
+    text = SEED_TEXT.read_text(encoding="utf-8")
+    documents = {p: stance.load(precision=p).analyze(text) for p in ("fp32", "bf16")}
+    pairs = list(zip(documents["fp32"].sentences, documents["bf16"].sentences))
+    same = sum(a.label == b.label for a, b in pairs)
+    assert same >= len(pairs) - 1
+    assert max(abs(a.scores[k] - b.scores[k]) for a, b in pairs for k in a.scores) <= 0.05
+    mentions = [(x, y) for a, b in pairs for x, y in zip(a.actors, b.actors)]
+    assert sum(x.label == y.label for x, y in mentions) >= len(mentions) - 2

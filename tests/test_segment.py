@@ -91,3 +91,20 @@ def test_seed_document_segments():
     spans = roundtrip(text)
     assert spans[0].kind == "dateline" and spans[0].text == "date 2025-03-04"
     assert len(spans) == 38
+
+
+TRICKY_PROSE = (
+    "Prices rose 3 pct. Analysts were surprised. The talks ended etc. Then came the vote. "
+    "He met Dr. Chen in the U.S. capital at 9 a.m. Monday. Exports fell sharply. \"Why now?\" she asked. "
+    "The plan failed... Officials blamed the weather. It cost $4.5 million, i.e. twice the budget. "
+    "Troops withdrew. (Talks resume next week.) The firm, Acme Corp. Inc., denied it. It was over."
+)
+
+
+def test_fast_cut_gives_pysbd_sentences():
+    """Cutting at certain full stops before pysbd must not change where sentences end."""
+    from stance.segment import _segmenter, _sentences
+
+    expected = [s.strip() for s in _segmenter().segment(TRICKY_PROSE) if s.strip()]
+    assert [s.strip() for s in _sentences(TRICKY_PROSE)] == expected
+    assert "Exports fell sharply." in expected and "Analysts were surprised." in expected
