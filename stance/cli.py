@@ -4,6 +4,7 @@
     stance analyze --corpus CORPUS.jsonl --output RESULTS.jsonl [--resume]
     stance evaluate --model DIR --data FILE.jsonl --task types|stance|actors [--json]
     stance train CONFIG [--output-dir DIR] [--epochs N] [--seed N] [--resume]
+    stance calibrate CONFIG --model DIR
 """
 
 from __future__ import annotations
@@ -59,14 +60,14 @@ def _analyze(args: argparse.Namespace) -> int:
         from .streaming import analyze_corpus
 
         run = analyze_corpus(
-            model, args.corpus, args.output, resume=args.resume, actors=actors, batch_size=args.batch_size,
+            model, args.corpus, args.output, resume=args.resume, actors=actors, batch_size=args.batch_size, abstain=args.abstain,
             progress=not args.no_progress, text_field=args.text_field, id_field=args.id_field,
         )
         print(f"{args.output}: {run.total} documents ({run.resumed_after} already there, {run.written} added)", file=sys.stderr)
         return 0
     out = sys.stdout
     for path, text in texts:
-        document = model.analyze(text, actors=actors, batch_size=args.batch_size, id=path)
+        document = model.analyze(text, actors=actors, batch_size=args.batch_size, id=path, abstain=args.abstain)
         if args.format == "json":
             out.write(document.to_json() + "\n")
         elif args.format == "jsonl":
@@ -150,6 +151,18 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from .training import TrainConfig, calibrate_model
+
+    for head, report in calibrate_model(TrainConfig.from_file(args.config), args.model).items():
+        print(
+            f"{head}: temperature {report['temperature']:.3f}, expected calibration error on dev "
+            f"{report['ece_before']:.3f} -> {report['ece_after']:.3f} ({report['rows']} rows)"
+        )
+    print(f"saved the temperatures in {Path(args.model) / 'config.json'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stance", description="Sentence types and stance in news and opinion text.")
     parser.add_argument("--version", action="version", version=f"stance {__version__}")
@@ -162,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--resume", action="store_true", help="with --corpus: continue an interrupted run from --output")
     analyze.add_argument("--text-field", default="text", help="with a JSONL --corpus: the field holding the text")
     analyze.add_argument("--id-field", default="id", help="with a JSONL --corpus: the field holding the document id")
+    analyze.add_argument("--abstain", type=float, metavar="P", help='label "abstain" where the best label\'s probability is below P (0-1)')
     analyze.add_argument("--no-progress", action="store_true", help="with --corpus: no progress bar")
     analyze.add_argument("--model", default=None, help="model folder or bundled name (default: the shipped model)")
     analyze.add_argument("--format", choices=["table", "json", "jsonl"], default="table")
@@ -203,6 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", type=float)
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.set_defaults(run=_train)
+
+    calibrate = commands.add_parser("calibrate", help="fit a saved model's temperatures on a training config's dev data")
+    calibrate.add_argument("config", help="the TOML config whose [[dev]] sources to fit on")
+    calibrate.add_argument("--model", required=True, help="saved model folder; its config.json gets the temperatures")
+    calibrate.set_defaults(run=_calibrate)
     return parser
 
 

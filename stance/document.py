@@ -24,7 +24,8 @@ class Prediction:
 
     @property
     def confidence(self) -> float:
-        return self.scores[self.label]
+        """The probability of the most probable label (also when the label is "abstain")."""
+        return max(self.scores.values())
 
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "scores": dict(self.scores)}

@@ -90,10 +90,12 @@ def evaluate_types(model: Any, rows: list[dict[str, Any]], batch_size: int = 64)
     labels = list(model.type_labels)
     texts = [row["text"] for row in rows]
     gold = [row["label"] for row in rows]
-    predicted = [p.label for p in model.classify(texts, batch_size=batch_size)]
+    predictions = model.classify(texts, batch_size=batch_size)
+    predicted = [p.label for p in predictions]
     report = classification_report(predicted, gold, labels)
     report["labels"] = labels
     report["rows"] = len(rows)
+    report["ece"] = _ece(predictions, gold)
     baseline = classification_report([cue_word_baseline(t) for t in texts], gold, labels)
     report["baseline"] = {"name": "cue words", "macro_f1": baseline["macro_f1"], "accuracy": baseline["accuracy"], "per_class": baseline["per_class"]}
     return report
@@ -106,15 +108,23 @@ def evaluate_stance(model: Any, rows: list[dict[str, Any]], batch_size: int = 64
     spans = [[(t["start"], t["end"]) for t in row["targets"]] for row in rows]
     _, scored, _ = model.predict(texts, spans, batch_size)
     gold = [t["stance"] for row in rows for t in row["targets"]]
-    predicted = [p.label for per_row in scored for p in per_row]
+    flat = [p for per_row in scored for p in per_row]
+    predicted = [p.label for p in flat]
     report = classification_report(predicted, gold, labels)
     report["labels"] = labels
     report["rows"] = len(gold)
+    report["ece"] = _ece(flat, gold)
     report["sentences"] = len(rows)
     guesses = [sentiment_word_baseline(row["text"]) for row in rows for _ in row["targets"]]
     baseline = classification_report(guesses, gold, labels)
     report["baseline"] = {"name": "sentiment words", "macro_f1": baseline["macro_f1"], "accuracy": baseline["accuracy"], "per_class": baseline["per_class"]}
     return report
+
+
+def _ece(predictions: list[Any], gold: list[str]) -> float:
+    from .calibration import expected_calibration_error
+
+    return expected_calibration_error([max(p.scores.values()) for p in predictions], [p.label == g for p, g in zip(predictions, gold)])
 
 
 def evaluate_actors(finder: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -176,6 +186,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"{'':<{width}}  {'model':>8}  {'baseline':>8}",
         f"{'macro-F1':<{width}}  {report['macro_f1']:8.3f}  {base['macro_f1']:8.3f}",
         f"{'accuracy':<{width}}  {report['accuracy']:8.3f}  {base['accuracy']:8.3f}",
+        f"{'ECE':<{width}}  {report['ece']:8.3f}  {'':>8}   (expected calibration error, 15 bins)",
         "",
         f"{'class':<{width}}  {'precision':>9}  {'recall':>6}  {'F1':>6}  {'support':>7}  {'baseline F1':>11}",
     ]

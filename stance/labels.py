@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["LabelSet", "SENTENCE_TYPES", "STANCES"]
+__all__ = ["LabelSet", "SENTENCE_TYPES", "STANCES", "ABSTAIN"]
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,7 @@ class LabelSet:
 
 SENTENCE_TYPES = LabelSet("sentence type", ("fact", "forecast", "recommendation", "opinion"))
 STANCES = LabelSet("stance", ("favor", "against", "neutral"))
+
+# The label ``analyze(..., abstain=p)`` gives a sentence or mention whose most probable label has
+# probability below p: the scores are kept, the guess is not made.
+ABSTAIN = "abstain"

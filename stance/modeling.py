@@ -45,6 +45,9 @@ class ModelConfig:
     stance_labels: list[str] = field(default_factory=lambda: list(STANCES))
     max_length: int = 128
     head_dropout: float = 0.1
+    # Temperature scaling of each head's logits at inference (see ``stance.calibration``); 1 = none.
+    type_temperature: float = 1.0
+    stance_temperature: float = 1.0
     frozen_from_base: list[str] = field(default_factory=list)
     weights_dtype: str = "float32"
     format_version: int = FORMAT_VERSION

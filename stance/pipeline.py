@@ -23,6 +23,7 @@ from typing import Any
 
 from .actors import ActorFinder, Mention
 from .document import ActorStance, Document, Prediction, Sentence
+from .labels import ABSTAIN
 from .segment import Span, segment
 
 Spans = Sequence[tuple[int, int]]
@@ -133,13 +134,16 @@ class StanceModel:
         actors: Mapping[str, Sequence[str]] | None = None,
         batch_size: int = 64,
         id: str | None = None,
+        abstain: float | None = None,
     ) -> Document:
         """Segment ``text``, type every segment and score the stance toward every actor it mentions.
 
         ``actors`` maps canonical names to aliases (``{"China": ["Beijing", "PRC"]}``); they take
-        precedence over the shipped gazetteer. Offsets index into ``text``.
+        precedence over the shipped gazetteer. Offsets index into ``text``. With ``abstain=p``, a
+        sentence or mention whose best label has probability below ``p`` is labelled ``"abstain"``
+        (its scores are kept); the shipped model's probabilities are calibrated, so ``p`` means what it says.
         """
-        return next(iter(self.analyze_many([text], actors, batch_size, ids=[id])))
+        return next(iter(self.analyze_many([text], actors, batch_size, ids=[id], abstain=abstain)))
 
     def analyze_many(
         self,
@@ -148,12 +152,15 @@ class StanceModel:
         batch_size: int = 64,
         ids: Iterable[str | None] | None = None,
         buffer_sentences: int = 1024,
+        abstain: float | None = None,
     ) -> Iterator[Document]:
         """Analyse texts lazily, in order, so a corpus of any size streams through in bounded memory.
 
         Documents are gathered until they hold about ``buffer_sentences`` sentences and scored together,
         so short documents still fill length-sorted batches; each is yielded as soon as its group is done.
         """
+        if abstain is not None and not 0 < abstain < 1:
+            raise ValueError(f"abstain must be a probability between 0 and 1, got {abstain}")
         finder = self.actor_finder if actors is None else ActorFinder(self.actor_finder.gazetteer, actors, self.actor_finder.ner)
         pending: list[tuple[str, str | None, list[Span], list[list[Mention]]]] = []
         buffered = 0
@@ -165,16 +172,19 @@ class StanceModel:
             pending.append((text, id, spans, finder.find([s.text for s in spans])))
             buffered += len(spans)
             if buffered >= buffer_sentences:
-                yield from self._score_documents(pending, batch_size)
+                yield from self._score_documents(pending, batch_size, abstain)
                 pending, buffered = [], 0
-        yield from self._score_documents(pending, batch_size)
+        yield from self._score_documents(pending, batch_size, abstain)
 
     def _score_documents(
-        self, pending: list[tuple[str, str | None, list[Span], list[list[Mention]]]], batch_size: int
+        self, pending: list[tuple[str, str | None, list[Span], list[list[Mention]]]], batch_size: int, abstain: float | None
     ) -> Iterator[Document]:
         sentences = [s.text for _, _, spans, _ in pending for s in spans]
         spans_per_sentence = [[(m.start, m.end) for m in found] for _, _, _, mentions in pending for found in mentions]
         types, stances, truncated = self.predict(sentences, spans_per_sentence, batch_size)
+        if abstain is not None:
+            types = [_abstain_below(p, abstain) for p in types]
+            stances = [[_abstain_below(p, abstain) for p in row] for row in stances]
         position = 0
         for text, id, spans, mentions in pending:
             scored = zip(spans, types[position:], stances[position:], mentions, truncated[position:])
@@ -227,9 +237,11 @@ class StanceModel:
                 out = self.network(
                     input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], mention_mask=inputs["mention_mask"]
                 )
+                type_logits = out["logits"].float() / self.config.type_temperature
+                stance_logits = out["stance_logits"].float() / self.config.stance_temperature
                 for row, i in enumerate(batch):
-                    type_probs[i] = out["logits"][row].float().softmax(-1).tolist()
-                    stance_probs[i] = out["stance_logits"][row, : len(spans[i])].float().softmax(-1).tolist()
+                    type_probs[i] = type_logits[row].softmax(-1).tolist()
+                    stance_probs[i] = stance_logits[row, : len(spans[i])].softmax(-1).tolist()
         types = [_prediction(self.type_labels, row) for row in type_probs]
         stances = [[_prediction(self.stance_labels, row) for row in rows] for rows in stance_probs]
         return types, stances, truncated
@@ -253,6 +265,10 @@ class StanceModel:
 def _prediction(labels: list[str], probabilities: list[float]) -> Prediction:
     best = max(range(len(labels)), key=probabilities.__getitem__)
     return Prediction(labels[best], dict(zip(labels, probabilities)))
+
+
+def _abstain_below(prediction: Prediction, threshold: float) -> Prediction:
+    return prediction if prediction.scores[prediction.label] >= threshold else Prediction(ABSTAIN, prediction.scores)
 
 
 def _actor_stance(mention: Mention, prediction: Prediction, offset: int) -> ActorStance:

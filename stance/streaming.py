@@ -73,6 +73,7 @@ def analyze_corpus(
     progress: bool = False,
     text_field: str = "text",
     id_field: str = "id",
+    abstain: float | None = None,
 ) -> CorpusRun:
     """Write one JSON line per document of ``corpus`` to ``output`` (see the module docstring)."""
     output = Path(output)
@@ -90,7 +91,8 @@ def analyze_corpus(
     written = 0
     with output.open("a", encoding="utf-8") as handle:
         for document in model.analyze_many(
-            (text for _, text in for_texts), actors=actors, batch_size=batch_size, ids=(id for id, _ in for_ids)
+            (text for _, text in for_texts), actors=actors, batch_size=batch_size, ids=(id for id, _ in for_ids),
+            abstain=abstain,
         ):
             handle.write(json.dumps(document.to_dict(), ensure_ascii=False) + "\n")
             handle.flush()

@@ -345,8 +345,9 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
 
     model = StanceModel(trainer.model, tokenizer)
     model.save_pretrained(config.output_dir, weights_dtype=config.weights_dtype)
-    # Measure what a user loads: the saved files, at their stored precision.
+    # Measure what a user loads: the saved files, at their stored precision, calibrated on dev.
     saved = StanceModel.from_pretrained(config.output_dir)
+    calibration = calibrate_saved(saved, dev_rows, Path(config.output_dir))
     dev_metrics = evaluate_rows(saved, dev_rows)
     eval_metrics = {source.label(): evaluate_rows(saved, load_sources([source])) for source in config.evaluate}
     eval_metrics = {name: report for name, report in eval_metrics.items() if report}
@@ -362,11 +363,30 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         # process's peak memory: the numbers the benchmark reports as the cost of training.
         "train_loop_seconds": round(trained.metrics.get("train_runtime", 0.0), 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "calibration_on_dev": calibration,
     }
     _write_card(Path(config.output_dir), config, summary, dev_metrics, eval_metrics, seconds)
     return TrainResult(
         config.output_dir, dev_metrics, eval_metrics, trainer.state.log_history, seconds, step_counter.steps, trainer.state.global_step
     )
+
+
+def calibrate_model(config: TrainConfig, directory: str | Path) -> dict[str, Any]:
+    """Refit a saved model's temperatures on ``config``'s dev data (as training does) and save them."""
+    from .pipeline import StanceModel
+
+    _, dev_rows, _ = prepare_rows(config)
+    return calibrate_saved(StanceModel.from_pretrained(directory), dev_rows, Path(directory))
+
+
+def calibrate_saved(model: Any, dev_rows: list[dict[str, Any]], directory: Path) -> dict[str, Any]:
+    """Fit both heads' temperatures on ``dev_rows`` and write them into the saved model's config."""
+    from .calibration import calibrate
+    from .modeling import CONFIG_NAME
+
+    report = calibrate(model, [r for r in dev_rows if r.get("label")], [r for r in dev_rows if r.get("targets")])
+    (directory / CONFIG_NAME).write_text(model.config.to_json(), encoding="utf-8")
+    return {head: {k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for head, r in report.items()}
 
 
 def _balanced_weights(counts: Any) -> Any:
@@ -438,6 +458,8 @@ Training data: {", ".join(f"{s['source']} ({s['task']}, x{s['weight']})" for s i
 {summary['train_rows']} training rows, sentence types {json.dumps(summary['train_label_counts'])},
 stance mentions {json.dumps(summary['train_stance_counts'])}; {summary['dev_rows']} dev rows;
 {summary['excluded_overlap_rows']} rows removed because their text is in an evaluation set.
+Calibration (temperature per head, fitted on dev; expected calibration error on dev before -> after):
+{"; ".join(f"{head} T={c['temperature']:.2f}, ECE {c['ece_before']:.3f} -> {c['ece_after']:.3f}" for head, c in summary['calibration_on_dev'].items())}.
 
 Metrics below are measured on the saved files (weights stored as {config.weights_dtype}).
 
@@ -453,4 +475,5 @@ def _short(report: dict[str, Any]) -> dict[str, Any]:
         "accuracy": round(report["accuracy"], 4),
         "per_class_f1": {k: round(v["f1"], 4) for k, v in report["per_class"].items()},
         "baseline_macro_f1": round(report["baseline"]["macro_f1"], 4),
+        "ece": round(report["ece"], 4),
     }
