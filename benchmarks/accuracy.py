@@ -46,7 +46,7 @@ def accuracy_rows(model: str, precisions: list[str], sets: list[Any], batch_size
             for task, report in reports.items():
                 rows.append({
                     "model": model, "precision": loaded.precision, "set": source.label(), "task": task,
-                    "macro_f1": report["macro_f1"], "accuracy": report["accuracy"], "rows": report["rows"],
+                    "macro_f1": report["macro_f1"], "accuracy": report["accuracy"], "ece": report["ece"], "rows": report["rows"],
                     "seconds": seconds,
                 })
     return rows

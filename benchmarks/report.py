@@ -66,8 +66,10 @@ def format_report(results: dict[str, Any]) -> str:
             for model, precision in columns:
                 cell = cells.get((name, task, model, precision))
                 line.append(f"{cell['macro_f1']:.3f}" if cell else "-")
+            line += [f"{cells[(name, task, m, p)]['ece']:.3f}" if (name, task, m, p) in cells else "-" for m, p in columns[:1]]
             body.append(line)
-        parts.append("accuracy (macro-F1)\n" + _table(["set [task]", "rows", *[f"{m} {p}" for m, p in columns]], body))
+        header = ["set [task]", "rows", *[f"{m} {p}" for m, p in columns], f"ECE {columns[0][0]} {columns[0][1]}"]
+        parts.append("accuracy (macro-F1; ECE = expected calibration error)\n" + _table(header, body))
     if "throughput" in results:
         corpus = results["corpus"]
         body = []
