@@ -23,12 +23,19 @@ __all__ = [
     "segment",
     "SENTENCE_TYPES",
     "STANCES",
+    "ABSTAIN",
+    "analyze_corpus",
+    "read_corpus",
+    "calibrate",
+    "expected_calibration_error",
 ]
 
 if TYPE_CHECKING:
     from .actors import ActorFinder, Gazetteer
     from .document import ActorStance, ActorSummary, Document, Prediction, Sentence
-    from .labels import SENTENCE_TYPES, STANCES
+    from .calibration import calibrate, expected_calibration_error
+    from .labels import ABSTAIN, SENTENCE_TYPES, STANCES
+    from .streaming import analyze_corpus, read_corpus
     from .pipeline import StanceModel, load
     from .segment import segment
 
@@ -45,6 +52,11 @@ _LAZY = {
     "segment": "segment",
     "SENTENCE_TYPES": "labels",
     "STANCES": "labels",
+    "ABSTAIN": "labels",
+    "analyze_corpus": "streaming",
+    "read_corpus": "streaming",
+    "calibrate": "calibration",
+    "expected_calibration_error": "calibration",
 }
 
 

@@ -185,16 +185,15 @@ class StanceModel:
         if abstain is not None:
             types = [_abstain_below(p, abstain) for p in types]
             stances = [[_abstain_below(p, abstain) for p in row] for row in stances]
-        position = 0
+        per_sentence = zip(types, stances, truncated)
         for text, id, spans, mentions in pending:
-            scored = zip(spans, types[position:], stances[position:], mentions, truncated[position:])
-            position += len(spans)
+            scored = [(span, *next(per_sentence), found) for span, found in zip(spans, mentions)]
             analysed = [
                 Sentence(
                     span.text, span.start, span.end, span.kind, kind.label, kind.scores, cut,
                     tuple(_actor_stance(m, p, span.start) for m, p in zip(found, stance)),
                 )
-                for span, kind, stance, found, cut in scored
+                for span, kind, stance, cut, found in scored
             ]
             yield Document(text=text, sentences=analysed, model=self.describe(), id=id)
 
