@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from stance.cli import PRECISIONS
+
 from .accuracy import DEFAULT_RECIPE, accuracy_rows, evaluation_sets
 from .corpus import news_documents
 from .report import format_report, model_facts, training_facts
@@ -40,11 +42,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         baseline = median_run("baseline", {"base": base, "sentences": sentences, "pairs": pairs, "batch_size": 32}, args.repeats)
         rows = [baseline]
         for name in args.model:
+            gflop = encoder_gflop_per_sentence(name, documents)  # the same at every precision
             for precision in args.precision:
                 payload = {"model": name, "precision": precision, "documents": documents, "batch_size": args.batch_size}
                 row = median_run("stance", payload, args.repeats)
                 row["speedup_vs_pipeline"] = row["sentences_per_s"] / baseline["sentences_per_s"]
-                row["gflop_per_sentence"] = encoder_gflop_per_sentence(name, documents)
+                row["gflop_per_sentence"] = gflop
                 rows.append(row)
         results["throughput"] = rows
         results["corpus"] = {"documents": len(documents), "sentences": len(sentences), "actor_mentions": len(pairs)}
@@ -62,7 +65,7 @@ def _cpus() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", help="model folder or bundled name; repeatable (default: default)")
-    parser.add_argument("--precision", action="append", choices=["fp32", "bf16", "int8"], help="repeatable (default: all three)")
+    parser.add_argument("--precision", action="append", choices=PRECISIONS[1:], help="repeatable (default: all three)")
     parser.add_argument("--repeats", type=int, default=3, help="fresh-process runs per throughput row; the median is reported")
     parser.add_argument("--sentences", type=int, default=2000, help="at least this many sentences in the throughput corpus")
     parser.add_argument("--batch-size", type=int, default=64)
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     args = parser.parse_args(argv)
     args.model = args.model or ["default"]
-    args.precision = args.precision or ["fp32", "bf16", "int8"]
+    args.precision = args.precision or list(PRECISIONS[1:])
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     results = run(args)

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from stance.cli import PRECISIONS
+
 
 def _model_dir(name: str) -> Path:
     from stance.pipeline import BUNDLED_MODELS, default_model_path
@@ -57,7 +59,7 @@ def format_report(results: dict[str, Any]) -> str:
         [[n, f["base_model"], f"{f['parameters_m']:.1f}", f"{f['disk_mb']:.1f}"] for n, f in models.items()],
     ))
     if "accuracy" in results:
-        columns = sorted({(r["model"], r["precision"]) for r in results["accuracy"]}, key=lambda c: (c[0], ["fp32", "bf16", "int8"].index(c[1])))
+        columns = sorted({(r["model"], r["precision"]) for r in results["accuracy"]}, key=lambda c: (c[0], PRECISIONS.index(c[1])))
         cells = {(r["set"], r["task"], r["model"], r["precision"]): r for r in results["accuracy"]}
         sets = list(dict.fromkeys((r["set"], r["task"], r["rows"]) for r in results["accuracy"]))
         body = []

@@ -39,16 +39,9 @@ def fit_temperature(probabilities: Sequence[Sequence[float]], gold: Sequence[int
     """
     if not probabilities or len(probabilities) != len(gold):
         raise ValueError("fit_temperature needs one gold index per probability row, and at least one row")
-    logs = [[math.log(max(p, 1e-12)) for p in row] for row in probabilities]
-
     def nll(log_t: float) -> float:
         t = math.exp(log_t)
-        total = 0.0
-        for row, answer in zip(logs, gold):
-            scaled = [v / t for v in row]
-            top = max(scaled)
-            total += top + math.log(sum(math.exp(v - top) for v in scaled)) - scaled[answer]
-        return total / len(gold)
+        return -sum(_log_softmax(row, t)[answer] for row, answer in zip(probabilities, gold)) / len(gold)
 
     # NLL is unimodal in log T; a golden-section search is exact enough and needs no optimiser.
     low, high = math.log(0.05), math.log(20.0)
@@ -95,15 +88,21 @@ def calibrate(model: Any, type_rows: list[dict[str, Any]], stance_rows: list[dic
         answers = [labels.index(g) for g in gold]
         temperature = fit_temperature(rows, answers)
         setattr(config, attribute, temperature)
-        before = expected_calibration_error([max(r) for r in rows], [r.index(max(r)) == a for r, a in zip(rows, answers)])
-        after_rows = [_rescale(r, temperature) for r in rows]
-        after = expected_calibration_error([max(r) for r in after_rows], [r.index(max(r)) == a for r, a in zip(after_rows, answers)])
-        report[head] = {"temperature": temperature, "ece_before": before, "ece_after": after, "rows": len(rows)}
+        rescaled = [[math.exp(v) for v in _log_softmax(r, temperature)] for r in rows]
+        report[head] = {
+            "temperature": temperature, "ece_before": _ece_of_rows(rows, answers),
+            "ece_after": _ece_of_rows(rescaled, answers), "rows": len(rows),
+        }
     return report
 
 
-def _rescale(probabilities: list[float], temperature: float) -> list[float]:
+def _log_softmax(probabilities: Sequence[float], temperature: float) -> list[float]:
+    """log softmax(log p / T): the row's log-probabilities at temperature T."""
     scaled = [math.log(max(p, 1e-12)) / temperature for p in probabilities]
     top = max(scaled)
-    exps = [math.exp(v - top) for v in scaled]
-    return [e / sum(exps) for e in exps]
+    norm = top + math.log(sum(math.exp(v - top) for v in scaled))
+    return [v - norm for v in scaled]
+
+
+def _ece_of_rows(rows: list[list[float]], answers: list[int]) -> float:
+    return expected_calibration_error([max(r) for r in rows], [r.index(max(r)) == a for r, a in zip(rows, answers)])

@@ -20,6 +20,9 @@ from .data import DataError
 
 __all__ = ["main", "read_text_file"]
 
+# modeling.PRECISIONS, repeated so that building the parser does not import torch (a test keeps them equal).
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+
 
 def read_text_file(path: str) -> str:
     """A UTF-8 text file (or stdin for "-"); invalid bytes are an error naming the line, not replaced."""
@@ -183,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--actors", help='JSONL of your own actors, one {"actor": NAME, "aliases": [...]} per line; they win over the gazetteer')
     analyze.add_argument("--ner", choices=["spacy"], help="also find people and companies with spaCy (needs the ner extra; slower)")
     analyze.add_argument(
-        "--precision", choices=["auto", "fp32", "bf16", "int8"], default="auto",
+        "--precision", choices=PRECISIONS, default="auto",
         help="auto: bf16 where the CPU has native bf16 (same accuracy, about twice as fast), else fp32; int8 loses accuracy",
     )
     analyze.set_defaults(run=_analyze)
@@ -203,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="score one side of the fixed held-out split of --data (10%% of its sentences, seed 13), e.g. NewsMTSC's dev split",
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    evaluate.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"], default="auto")
+    evaluate.add_argument("--precision", choices=PRECISIONS, default="auto", help="as for analyze")
     evaluate.add_argument("--batch-size", type=int, default=64)
     evaluate.set_defaults(run=_evaluate)
 

@@ -143,7 +143,7 @@ class StanceModel:
         sentence or mention whose best label has probability below ``p`` is labelled ``"abstain"``
         (its scores are kept); the shipped model's probabilities are calibrated, so ``p`` means what it says.
         """
-        return next(iter(self.analyze_many([text], actors, batch_size, ids=[id], abstain=abstain)))
+        return next(self.analyze_many([text], actors, batch_size, ids=[id], abstain=abstain))
 
     def analyze_many(
         self,

@@ -190,7 +190,9 @@ def _sentences(block: str) -> list[str]:
     pieces.append(block[begin:])
     sentences = []
     for piece in pieces:
-        if _POSSIBLE_BOUNDARY.search(piece.rstrip() + " ", 0, len(piece.rstrip())):
+        body = piece.rstrip()
+        # A boundary needs whitespace after it; the piece's own final stop has none inside ``body``.
+        if _POSSIBLE_BOUNDARY.search(body + " ", 0, len(body)):
             sentences.extend(_segmenter().segment(piece))
         elif piece.strip():
             sentences.append(piece)

@@ -87,3 +87,10 @@ def test_version_and_help(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
     assert exit_info.value.code == 0 and "stance" in capsys.readouterr().out
+
+
+def test_cli_precisions_are_the_models():
+    from stance.cli import PRECISIONS
+    from stance.modeling import PRECISIONS as MODEL_PRECISIONS
+
+    assert PRECISIONS == MODEL_PRECISIONS
