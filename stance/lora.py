@@ -68,19 +68,19 @@ class LoraLinear(nn.Linear):
         return linear
 
 
-def _matching_linears(module: nn.Module, targets: list[str], kind: type) -> list[tuple[nn.Module, str, str]]:
+def _matching_linears(module: nn.Module, targets: list[str]) -> list[tuple[nn.Module, str, str]]:
     found = []
     for name, child in module.named_modules():
         for child_name, grandchild in child.named_children():
             full = f"{name}.{child_name}" if name else child_name
-            if type(grandchild) is kind and any(full == t or full.endswith("." + t) for t in targets):
+            if type(grandchild) is nn.Linear and any(full == t or full.endswith("." + t) for t in targets):
                 found.append((child, child_name, full))
     return found
 
 
 def apply_lora(module: nn.Module, settings: LoraSettings) -> list[str]:
     """Replace the target linear layers of ``module`` with :class:`LoraLinear`; returns their names."""
-    found = _matching_linears(module, settings.targets, nn.Linear)
+    found = _matching_linears(module, settings.targets)
     if not found:
         raise ValueError(f"no linear layer matches the LoRA targets {settings.targets}")
     for parent, child_name, _ in found:
