@@ -170,3 +170,30 @@ def write_model_needing(directory: Path, base_model: str) -> Path:
     (directory / "config.json").write_text(json.dumps({"base_model": base_model}), encoding="utf-8")
     (directory / "model.safetensors").write_bytes(b"")
     return directory
+
+
+def tiny_config(tmp_path: Path, train_rows=None, **overrides):
+    """A training config for a few steps of the tiny random encoder; ``train_rows`` default to TINY_ROWS x 4."""
+    from stance.training import TrainConfig
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    write_rows(tmp_path / "train.jsonl", TINY_ROWS * 4 if train_rows is None else train_rows)
+    write_rows(tmp_path / "dev.jsonl", TINY_DEV_ROWS)
+    raw = {
+        "output_dir": "model",
+        "base_model": "random",
+        "encoder_config": dict(TINY_ENCODER),
+        "freeze": [],
+        "weights_dtype": "float32",
+        "max_length": 32,
+        "max_steps": 24,
+        "batch_size": 8,
+        "learning_rate": 2e-3,
+        "logging_steps": 4,
+        "progress": False,
+        "train": [{"path": "train.jsonl"}],
+        "dev": [{"path": "dev.jsonl"}],
+        "evaluate": [{"path": "dev.jsonl", "name": "again"}],
+    }
+    raw.update(overrides)
+    return TrainConfig.from_dict(raw, base_dir=tmp_path)

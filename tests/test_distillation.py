@@ -6,13 +6,13 @@ import json
 import pytest
 import torch
 
-from conftest import TINY_DEV_ROWS, TINY_ENCODER, TINY_ROWS, TINY_STANCE_ROWS, stance_row, write_rows, write_stance_rows
+from conftest import TINY_ROWS, TINY_STANCE_ROWS, stance_row, tiny_config, write_stance_rows
 from stance import pipeline
 from stance.distillation import cached_teacher_scores, teacher_scores
 from stance.features import IGNORE, JointCollator, encode_rows
 from stance.labels import SENTENCE_TYPES, STANCES
 from stance.modeling import load_network
-from stance.training import TrainConfig, train
+from stance.training import train
 
 ROWS = [
     {"text": "The ministry reported a 4% rise in exports in March.", "label": "fact"},
@@ -121,26 +121,14 @@ def test_distilled_training_run_records_its_teacher(tiny_model_dir, tmp_path, mo
         return real_loss(self, out, labels, stance_labels, type_scores, stance_scores)
 
     monkeypatch.setattr(StanceNetwork, "_loss", recording_loss)
-    write_rows(tmp_path / "train.jsonl", TINY_ROWS)
     write_stance_rows(tmp_path / "stance.jsonl")
-    write_rows(tmp_path / "dev.jsonl", TINY_DEV_ROWS)
-    config = TrainConfig.from_dict(
-        {
-            "output_dir": "model",
-            "base_model": "random",
-            "encoder_config": dict(TINY_ENCODER),
-            "freeze": [],
-            "weights_dtype": "float32",
-            "max_length": 32,
-            "max_steps": 4,
-            "batch_size": 8,
-            "progress": False,
-            "teacher": str(tiny_model_dir),
-            "distill_weight": 0.5,
-            "train": [{"path": "train.jsonl"}, {"path": "stance.jsonl", "task": "stance"}],
-            "dev": [{"path": "dev.jsonl"}],
-        },
-        base_dir=tmp_path,
+    config = tiny_config(
+        tmp_path,
+        train_rows=TINY_ROWS,
+        max_steps=4,
+        teacher=str(tiny_model_dir),
+        distill_weight=0.5,
+        train=[{"path": "train.jsonl"}, {"path": "stance.jsonl", "task": "stance"}],
     )
     result = train(config)
     assert result.global_step == 4

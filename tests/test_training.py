@@ -2,36 +2,12 @@
 
 import pytest
 
-from conftest import TINY_DEV_ROWS, TINY_ENCODER, TINY_ROWS, TINY_STANCE_ROWS, write_rows, write_stance_rows
+from conftest import TINY_ROWS, TINY_STANCE_ROWS, tiny_config, write_rows, write_stance_rows
 from stance.data import DataError
 from stance.pipeline import StanceModel
 from stance.training import TrainConfig, train
 
 pytestmark = pytest.mark.slow
-
-
-def tiny_config(tmp_path, **overrides):
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    write_rows(tmp_path / "train.jsonl", TINY_ROWS * 4)
-    write_rows(tmp_path / "dev.jsonl", TINY_DEV_ROWS)
-    raw = {
-        "output_dir": "model",
-        "base_model": "random",
-        "encoder_config": dict(TINY_ENCODER),
-        "freeze": [],
-        "weights_dtype": "float32",
-        "max_length": 32,
-        "max_steps": 24,
-        "batch_size": 8,
-        "learning_rate": 2e-3,
-        "logging_steps": 4,
-        "progress": False,
-        "train": [{"path": "train.jsonl"}],
-        "dev": [{"path": "dev.jsonl"}],
-        "evaluate": [{"path": "dev.jsonl", "name": "again"}],
-    }
-    raw.update(overrides)
-    return TrainConfig.from_dict(raw, base_dir=tmp_path)
 
 
 def test_loss_falls_and_saved_model_predicts_identically(tmp_path):
