@@ -224,7 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--task", choices=["types", "stance", "actors"], default="types",
         help="types: sentence types; stance: stance on gold mentions; actors: actor detection against gold mentions",
     )
-    evaluate.add_argument("--loader", default="jsonl", help="format of --data: jsonl (default), newsmtsc, or a public sentence-type loader")
+    evaluate.add_argument(
+        "--loader", default="jsonl",
+        help="format of --data: jsonl (default); stance: newsmtsc, semeval2016, pstance, vast, "
+        "ibm_claim_stance (rows whose topic is mentioned in the text); or a public sentence-type loader",
+    )
     evaluate.add_argument("--actors", help="with --task actors: your own actors file, as for analyze")
     evaluate.add_argument("--ner", choices=["spacy"], help="with --task actors: add spaCy's recogniser, as for analyze")
     evaluate.add_argument(

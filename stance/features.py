@@ -10,7 +10,7 @@ from typing import Any
 
 from .labels import LabelSet
 
-__all__ = ["IGNORE", "mention_tokens", "encode_rows", "JointCollator"]
+__all__ = ["IGNORE", "mention_tokens", "marker_ids", "mark_mentions", "encode_rows", "JointCollator"]
 
 IGNORE = -100  # "no label here": the loss and the metrics skip it
 
@@ -23,14 +23,69 @@ def mention_tokens(offsets: list[tuple[int, int]], spans: list[tuple[int, int]])
     return [[j for j, (a, b) in enumerate(offsets) if b > a and a < end and b > start] for start, end in spans]
 
 
-def encode_rows(rows: list[dict[str, Any]], tokenizer: Any, max_length: int, types: LabelSet, stances: LabelSet):
+def marker_ids(tokenizer: Any, markers: list[str] | None) -> tuple[int, int] | None:
+    """The token ids of an (opening, closing) marker pair, checked to be single vocabulary entries."""
+    if not markers:
+        return None
+    if len(markers) != 2:
+        raise ValueError(f"mention_markers must be an (opening, closing) pair, got {markers!r}")
+    ids = []
+    for marker in markers:
+        found = tokenizer.convert_tokens_to_ids(marker)
+        if found is None or found == getattr(tokenizer, "unk_token_id", None):
+            raise ValueError(f"mention marker {marker!r} is not one token of this tokenizer's vocabulary")
+        ids.append(found)
+    return ids[0], ids[1]
+
+
+def mark_mentions(
+    ids: list[int], mentions: list[list[int]], markers: tuple[int, int], sep_id: int, max_length: int
+) -> tuple[list[int], list[list[int]], bool]:
+    """Insert an opening marker before each mention's first token and a closing one after its last.
+
+    Markers tell the encoder, in its one pass over the sentence, which words are the actors being judged
+    (entity markers usually need one pass per mention). Each mention's tokens then include its two
+    markers. A row pushed past ``max_length`` is cut to ``max_length - 1`` tokens plus ``sep_id``;
+    returns the new ids, the mentions' token indices and whether the markers caused a cut.
+    """
+    opening: dict[int, list[int]] = {}
+    closing: dict[int, list[int]] = {}
+    for m, tokens in enumerate(mentions):
+        if tokens:
+            opening.setdefault(min(tokens), []).append(m)
+            closing.setdefault(max(tokens), []).append(m)
+    marked: list[int] = []
+    position: dict[int, int] = {}
+    marker_positions: list[list[int]] = [[] for _ in mentions]
+    for j, token in enumerate(ids):
+        for m in opening.get(j, ()):
+            marker_positions[m].append(len(marked))
+            marked.append(markers[0])
+        position[j] = len(marked)
+        marked.append(token)
+        for m in closing.get(j, ()):
+            marker_positions[m].append(len(marked))
+            marked.append(markers[1])
+    tokens_out = [sorted(marker_positions[m] + [position[j] for j in tokens]) for m, tokens in enumerate(mentions)]
+    cut = len(marked) > max_length
+    if cut:
+        marked = marked[: max_length - 1] + [sep_id]
+        tokens_out = [[t for t in row if t < max_length - 1] for row in tokens_out]
+    return marked, tokens_out, cut
+
+
+def encode_rows(
+    rows: list[dict[str, Any]], tokenizer: Any, max_length: int, types: LabelSet, stances: LabelSet,
+    markers: tuple[int, int] | None = None,
+):
     """A ``datasets.Dataset`` of model inputs. A row has a type ``label``, stance ``targets``, or both;
     the missing task gets IGNORE. Mentions cut off by truncation keep their label but no tokens, so
     the network scores them from the sentence vector, as it does at inference.
 
     A teacher's probabilities (``stance.distillation``) ride along as ``type_scores`` on the row and
     ``stance_scores`` on each target, ``[]`` where there are none; a target a teacher scored needs no
-    gold ``stance`` (it gets IGNORE)."""
+    gold ``stance`` (it gets IGNORE). With ``markers`` (``marker_ids``) every target is marked in the text
+    the encoder reads (``mark_mentions``), as inference does for every detected mention."""
     import datasets
 
     encoded = tokenizer([r["text"] for r in rows], truncation=True, max_length=max_length, return_offsets_mapping=True)
@@ -41,10 +96,14 @@ def encode_rows(rows: list[dict[str, Any]], tokenizer: Any, max_length: int, typ
     for i, row in enumerate(rows):
         offsets = [tuple(o) for o in encoded["offset_mapping"][i]]
         targets = row.get("targets") or []
-        columns["input_ids"].append(encoded["input_ids"][i])
-        columns["attention_mask"].append(encoded["attention_mask"][i])
+        ids = encoded["input_ids"][i]
+        mentions = mention_tokens(offsets, [(t["start"], t["end"]) for t in targets])
+        if markers is not None:
+            ids, mentions, _ = mark_mentions(ids, mentions, markers, tokenizer.sep_token_id, max_length)
+        columns["input_ids"].append(ids)
+        columns["attention_mask"].append([1] * len(ids))
         columns["labels"].append(types.index(row["label"]) if row.get("label") is not None else IGNORE)
-        columns["mention_tokens"].append(mention_tokens(offsets, [(t["start"], t["end"]) for t in targets]))
+        columns["mention_tokens"].append(mentions)
         columns["stance_labels"].append([_stance_label(t, stances, i) for t in targets])
         columns["type_scores"].append(list(row.get("type_scores") or []))
         columns["stance_scores"].append([list(t.get("stance_scores") or []) for t in targets])

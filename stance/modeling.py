@@ -46,6 +46,9 @@ class ModelConfig:
     type_temperature: float = 1.0
     stance_temperature: float = 1.0
     frozen_from_base: list[str] = field(default_factory=list)
+    # An (opening, closing) pair of vocabulary tokens put around every actor mention before encoding
+    # (``stance.features.mark_mentions``); None = the text as written.
+    mention_markers: list[str] | None = None
     # Low-rank adapters on a frozen encoder (``stance.lora.LoraSettings`` as a dict); None = none.
     lora: dict[str, Any] | None = None
     weights_dtype: str = "float32"
@@ -90,17 +93,29 @@ class StanceNetwork(nn.Module):
         self.soft_loss_weight = 1.0
 
     @classmethod
-    def build(cls, config: ModelConfig, load_base_weights: bool = True) -> "StanceNetwork":
-        """A new network: the base encoder's weights (or random ones when there is no base) and fresh heads."""
-        from transformers import AutoConfig, AutoModel
+    def build(cls, config: ModelConfig, load_base_weights: bool = True, for_loading: bool = False) -> "StanceNetwork":
+        """A new network: the base encoder's weights (or random ones when there is no base) and fresh heads.
 
-        if config.base_model is not None:
-            base = resolve_base_model(config.base_model)
-            encoder_config = AutoConfig.from_pretrained(str(base))
-            config.encoder_config = encoder_config.to_diff_dict()
+        ``for_loading``: the caller loads every weight next (``load_network``). Where ``stance.bert`` runs the
+        saved ``config.encoder_config`` (BERT, MiniLM), the encoder is built with it, uninitialised and without
+        importing transformers (about 2 s of a model's load time); otherwise, and always for training, with
+        transformers.
+        """
+        from .bert import BertEncoder, supports
+
+        encoder: nn.Module
+        if for_loading and config.encoder_config and supports(config.encoder_config):
+            encoder = BertEncoder(config.encoder_config, initialize=False)
         else:
-            encoder_config = AutoConfig.for_model(**config.encoder_config)
-        encoder = AutoModel.from_config(encoder_config, add_pooling_layer=False)
+            from transformers import AutoConfig, AutoModel
+
+            if config.base_model is not None:
+                base = resolve_base_model(config.base_model)
+                encoder_config = AutoConfig.from_pretrained(str(base))
+                config.encoder_config = encoder_config.to_diff_dict()
+            else:
+                encoder_config = AutoConfig.for_model(**config.encoder_config)
+            encoder = AutoModel.from_config(encoder_config, add_pooling_layer=False)
         network = cls(config, encoder)
         if config.base_model is not None and load_base_weights:
             network.load_base_weights()
@@ -245,11 +260,13 @@ def load_network(directory: str | Path) -> StanceNetwork:
         if not path.is_file():
             raise FileNotFoundError(f"{directory} is not a stance model folder: {path.name} is missing")
     config = ModelConfig.from_json_file(config_path)
-    network = StanceNetwork.build(config, load_base_weights=False)
+    # Every parameter comes from the base package or the file below (checked after loading), so the encoder
+    # is built uninitialised.
+    network = StanceNetwork.build(config, load_base_weights=False, for_loading=True)
     if config.frozen_from_base:
         network.load_base_weights(config.frozen_from_base)
     saved = {name: tensor.float() if tensor.is_floating_point() else tensor for name, tensor in load_file(str(weights_path)).items()}
-    missing, unexpected = network.load_state_dict(saved, strict=False)
+    missing, unexpected = network.load_state_dict(saved, strict=False, assign=True)
     not_from_base = sorted(set(missing) - set(config.frozen_from_base))
     if unexpected or not_from_base:
         raise ValueError(

@@ -76,10 +76,12 @@ class StanceModel:
         precision: str = "fp32",
     ):
         from .modeling import set_precision
+        from .tokenization import Tokenizer
 
         self.config = network.config
         self.network, self.precision = set_precision(network, precision)
-        self.tokenizer = tokenizer
+        # A transformers tokenizer (training hands one over) is wrapped: inference runs on stance.tokenization.
+        self.tokenizer = tokenizer if isinstance(tokenizer, Tokenizer) else Tokenizer.from_transformers(tokenizer)
         self.source = source
         self._actor_finder = actor_finder
 
@@ -94,15 +96,14 @@ class StanceModel:
     def from_pretrained(
         cls, directory: str | os.PathLike[str], actor_finder: ActorFinder | None = None, precision: str = "fp32"
     ) -> "StanceModel":
-        from transformers import AutoTokenizer
-
         from .modeling import load_network
+        from .tokenization import Tokenizer
 
         directory = Path(directory)
         if not directory.is_dir():
             raise FileNotFoundError(f"model folder {directory} does not exist")
         network = load_network(directory)
-        tokenizer = AutoTokenizer.from_pretrained(str(directory))
+        tokenizer = Tokenizer.from_pretrained(directory)
         return cls(network, tokenizer, source=str(directory), actor_finder=actor_finder, precision=precision)
 
     def save_pretrained(self, directory: str | os.PathLike[str], weights_dtype: str | None = None) -> None:
@@ -220,7 +221,7 @@ class StanceModel:
         input order: the batch form of :meth:`classify` and :meth:`predict_stance` together."""
         import torch
 
-        from .features import JointCollator, mention_tokens
+        from .features import JointCollator, mark_mentions, marker_ids, mention_tokens
 
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -231,6 +232,14 @@ class StanceModel:
         if not sentences:
             return [], [], []
         encoded, offsets, truncated = self.tokenize(sentences)
+        mentions = [mention_tokens(offsets[i], spans[i]) for i in range(len(sentences))]
+        markers = marker_ids(self.tokenizer, self.config.mention_markers)
+        if markers is not None:
+            for i in range(len(sentences)):
+                encoded[i], mentions[i], cut = mark_mentions(
+                    encoded[i], mentions[i], markers, self.tokenizer.sep_token_id, self.config.max_length
+                )
+                truncated[i] = truncated[i] or cut
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         collate = JointCollator(self.tokenizer.pad_token_id)
         type_probs: list[list[float]] = [[] for _ in sentences]
@@ -238,7 +247,7 @@ class StanceModel:
         with torch.inference_mode():
             for begin in range(0, len(order), batch_size):
                 batch = order[begin : begin + batch_size]
-                inputs = collate([{"input_ids": encoded[i], "mention_tokens": mention_tokens(offsets[i], spans[i])} for i in batch])
+                inputs = collate([{"input_ids": encoded[i], "mention_tokens": mentions[i]} for i in batch])
                 out = self.network(
                     input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], mention_mask=inputs["mention_mask"]
                 )
@@ -253,18 +262,7 @@ class StanceModel:
 
     def tokenize(self, sentences: Sequence[str]) -> tuple[list[list[int]], list[list[tuple[int, int]]], list[bool]]:
         """Token ids with [CLS]/[SEP] cut to ``max_length``, each token's character offsets, and which were cut."""
-        limit = self.config.max_length
-        encoded = self.tokenizer(
-            list(sentences), add_special_tokens=True, truncation=False, verbose=False, return_offsets_mapping=True
-        )
-        sep = self.tokenizer.sep_token_id
-        ids, offsets, truncated = [], [], []
-        for row, spans in zip(encoded["input_ids"], encoded["offset_mapping"]):
-            cut = len(row) > limit
-            ids.append(row[: limit - 1] + [sep] if cut else row)
-            offsets.append([tuple(o) for o in spans[: limit - 1]] + [(0, 0)] if cut else [tuple(o) for o in spans])
-            truncated.append(cut)
-        return ids, offsets, truncated
+        return self.tokenizer.encode(sentences, self.config.max_length)
 
 
 def _prediction(labels: list[str], probabilities: list[float]) -> Prediction:

@@ -83,6 +83,8 @@ class TrainConfig:
     warmup: float = 0.1
     class_weights: bool = True
     freeze: list[str] = field(default_factory=lambda: ["encoder.embeddings.word_embeddings"])
+    # Put this (opening, closing) token pair around every actor mention (ModelConfig.mention_markers).
+    mention_markers: list[str] | None = None
     # [lora] in a file: train low-rank adapters (stance.lora.LoraSettings) on the frozen encoder.
     lora: dict[str, Any] | None = None
     # bf16 autocast in the training loop (fast on CPUs with native bf16); weights stay float32.
@@ -171,8 +173,11 @@ def read_source(source: DataSource) -> list[dict[str, Any]]:
     """The labelled rows of one source (its ``part`` of them), unweighted, tagged with the source name."""
     if source.task == "stance":
         from .data.targets import load_newsmtsc, read_stance_rows
+        from .data.topics import TOPIC_LOADERS, anchored
 
         readers = {"jsonl": read_stance_rows, "newsmtsc": load_newsmtsc}
+        # Topic-stance datasets: only rows whose topic is mentioned in the text (a span to score) are used.
+        readers.update({name: lambda path, load=load: anchored(load(path)) for name, load in TOPIC_LOADERS.items()})
         if source.loader not in readers:
             raise ValueError(f"data source {source.label()}: no stance loader {source.loader!r}; known: {sorted(readers)}")
         loaded = readers[source.loader](source.path)
@@ -267,7 +272,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     from transformers import AutoTokenizer, Trainer, TrainerCallback, TrainingArguments, set_seed
 
     from .evaluation import classification_report
-    from .features import IGNORE, JointCollator, encode_rows
+    from .features import IGNORE, JointCollator, encode_rows, marker_ids
     from .modeling import CONFIG_NAME, ModelConfig, StanceNetwork, resolve_base_model
     from .pipeline import StanceModel
 
@@ -287,7 +292,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
 
     model_config = ModelConfig(
         base_model=config.base_model, encoder_config=dict(config.encoder_config), max_length=config.max_length,
-        lora=config.lora,
+        lora=config.lora, mention_markers=config.mention_markers,
     )
     network = StanceNetwork.build(model_config)
     network.soft_loss_weight = config.distill_weight
@@ -305,8 +310,9 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         network.type_loss_weights = _balanced_weights(type_counts)
         network.stance_loss_weights = _balanced_weights(stance_counts)
 
-    train_set = encode_rows(train_rows, tokenizer, config.max_length, SENTENCE_TYPES, STANCES)
-    dev_set = encode_rows(dev_rows, tokenizer, config.max_length, SENTENCE_TYPES, STANCES)
+    markers = marker_ids(tokenizer, config.mention_markers)
+    train_set = encode_rows(train_rows, tokenizer, config.max_length, SENTENCE_TYPES, STANCES, markers)
+    dev_set = encode_rows(dev_rows, tokenizer, config.max_length, SENTENCE_TYPES, STANCES, markers)
 
     def compute_metrics(prediction: Any) -> dict[str, float]:
         type_logits, stance_logits = prediction.predictions[:2]

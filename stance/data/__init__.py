@@ -1,4 +1,5 @@
-"""Labelled data: the project's JSONL format and loaders for public datasets (``stance.data.public``)."""
+"""Labelled data: the project's JSONL format and loaders for public datasets (sentence types:
+``stance.data.public``; stance toward actors: ``stance.data.targets``; topic stance: ``stance.data.topics``)."""
 
 from .errors import DataError
 from .jsonl import iter_jsonl, read_typed_sentences, to_dataset, write_jsonl
