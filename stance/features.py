@@ -78,7 +78,8 @@ def encode_rows(
     rows: list[dict[str, Any]], tokenizer: Any, max_length: int, types: LabelSet, stances: LabelSet,
     markers: tuple[int, int] | None = None,
 ):
-    """A ``datasets.Dataset`` of model inputs. A row has a type ``label``, stance ``targets``, or both;
+    """A ``datasets.Dataset`` of model inputs, tokenized by ``tokenizer.encode`` (a
+    ``stance.tokenization.Tokenizer``) exactly as inference tokenizes. A row has a type ``label``, stance ``targets``, or both;
     the missing task gets IGNORE. Mentions cut off by truncation keep their label but no tokens, so
     the network scores them from the sentence vector, as it does at inference.
 
@@ -88,16 +89,15 @@ def encode_rows(
     the encoder reads (``mark_mentions``), as inference does for every detected mention."""
     import datasets
 
-    encoded = tokenizer([r["text"] for r in rows], truncation=True, max_length=max_length, return_offsets_mapping=True)
+    all_ids, all_offsets, _ = tokenizer.encode([r["text"] for r in rows], max_length)
     columns: dict[str, list[Any]] = {
         "input_ids": [], "attention_mask": [], "labels": [], "mention_tokens": [], "stance_labels": [],
         "type_scores": [], "stance_scores": [],
     }
     for i, row in enumerate(rows):
-        offsets = [tuple(o) for o in encoded["offset_mapping"][i]]
         targets = row.get("targets") or []
-        ids = encoded["input_ids"][i]
-        mentions = mention_tokens(offsets, [(t["start"], t["end"]) for t in targets])
+        ids = all_ids[i]
+        mentions = mention_tokens(all_offsets[i], [(t["start"], t["end"]) for t in targets])
         if markers is not None:
             ids, mentions, _ = mark_mentions(ids, mentions, markers, tokenizer.sep_token_id, max_length)
         columns["input_ids"].append(ids)

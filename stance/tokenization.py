@@ -52,7 +52,6 @@ class Tokenizer:
                 tokens[name] = _content(self.config[name])
         self.special_tokens: dict[str, str] = {name: token for name, token in tokens.items() if token is not None}
         self._ids = {name: self._backend.token_to_id(token) for name, token in self.special_tokens.items()}
-        self._truncating: dict[int, tokenizers.Tokenizer] = {}
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike[str]) -> "Tokenizer":
@@ -165,50 +164,6 @@ class Tokenizer:
                 offsets.append(encoding.offsets)
                 truncated.append(False)
         return ids, offsets, truncated
-
-    def __call__(
-        self,
-        text: str | Sequence[str],
-        add_special_tokens: bool = True,
-        truncation: bool | str = False,
-        max_length: int | None = None,
-        return_offsets_mapping: bool = False,
-        return_attention_mask: bool = True,
-        verbose: bool = True,
-    ) -> dict[str, Any]:
-        """The subset of a transformers tokenizer's call that stance uses (``stance.features.encode_rows``):
-        ``input_ids``, ``attention_mask`` and, when asked, ``offset_mapping``; no padding, no tensors.
-
-        ``truncation=True`` cuts as transformers does (``longest_first``, from the right, special tokens
-        counted): to ``max_length``, else to the config's ``model_max_length``.
-        """
-        single = isinstance(text, str)
-        texts = [text] if single else list(text)
-        backend = self._backend
-        if truncation not in (False, None, "do_not_truncate"):
-            if truncation not in (True, "longest_first", "only_first"):
-                raise ValueError(f"truncation {truncation!r} is not supported")
-            limit = max_length if max_length is not None else self.config.get("model_max_length")
-            if not isinstance(limit, int):
-                raise ValueError("truncation needs max_length")
-            backend = self._truncating_backend(limit)
-        encodings = backend.encode_batch(texts, add_special_tokens=add_special_tokens)
-        out: dict[str, Any] = {"input_ids": [e.ids for e in encodings]}
-        if return_attention_mask:
-            out["attention_mask"] = [e.attention_mask for e in encodings]
-        if return_offsets_mapping:
-            out["offset_mapping"] = [e.offsets for e in encodings]
-        if single:
-            out = {key: value[0] for key, value in out.items()}
-        return out
-
-    def _truncating_backend(self, max_length: int) -> tokenizers.Tokenizer:
-        backend = self._truncating.get(max_length)
-        if backend is None:
-            backend = tokenizers.Tokenizer.from_str(self._backend.to_str())
-            backend.enable_truncation(max_length, stride=0, strategy="longest_first", direction="right")
-            self._truncating[max_length] = backend
-        return backend
 
     def _require(self, name: str) -> int:
         found = self._ids.get(name)

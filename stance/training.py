@@ -269,12 +269,13 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     """Train, keep the best epoch on dev, save the model and its card; returns the metrics."""
     import numpy as np
     import torch
-    from transformers import AutoTokenizer, Trainer, TrainerCallback, TrainingArguments, set_seed
+    from transformers import Trainer, TrainerCallback, TrainingArguments, set_seed
 
     from .evaluation import classification_report
     from .features import IGNORE, JointCollator, encode_rows, marker_ids
     from .modeling import CONFIG_NAME, ModelConfig, StanceNetwork, resolve_base_model
     from .pipeline import StanceModel
+    from .tokenization import Tokenizer
 
     started = time.time()
     set_seed(config.seed)
@@ -299,7 +300,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     if config.freeze:
         network.freeze(config.freeze)
     tokenizer_source = resolve_base_model(config.base_model or config.tokenizer)
-    tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_source))
+    tokenizer = Tokenizer.from_pretrained(tokenizer_source)
 
     type_counts = np.bincount([SENTENCE_TYPES.index(r["label"]) for r in train_rows if r.get("label")], minlength=len(SENTENCE_TYPES))
     stance_counts = np.bincount(
