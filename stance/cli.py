@@ -118,11 +118,11 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _labelled_rows(args: argparse.Namespace) -> tuple[list[dict], int]:
     """The rows --data holds for --task, and how many rows had no definite label for it."""
-    if args.task in ("stance", "actors") or args.part:
+    if args.task in ("stance", "actors") or args.part or args.texts:
         from .training import DataSource, read_source
 
         task = "types" if args.task == "types" else "stance"
-        return read_source(DataSource(args.data, loader=args.loader, task=task, part=args.part)), 0
+        return read_source(DataSource(args.data, loader=args.loader, task=task, part=args.part, texts=args.texts)), 0
     if args.loader == "jsonl":
         from .data import read_typed_sentences
 
@@ -227,7 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--loader", default="jsonl",
         help="format of --data: jsonl (default); stance: newsmtsc, semeval2016, pstance, vast, "
-        "ibm_claim_stance (rows whose topic is mentioned in the text); or a public sentence-type loader",
+        "ibm_claim_stance (rows whose topic is mentioned in the text); or a public sentence-type loader; "
+        "or, with --texts, a label overlay (newsmtsc_types)",
+    )
+    evaluate.add_argument(
+        "--texts", help="with a label overlay as --data: the public file its texts come from, e.g. NewsMTSC's train.jsonl",
     )
     evaluate.add_argument("--actors", help="with --task actors: your own actors file, as for analyze")
     evaluate.add_argument("--ner", choices=["spacy"], help="with --task actors: add spaCy's recogniser, as for analyze")

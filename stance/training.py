@@ -41,7 +41,8 @@ class DataSource:
     ``weight`` repeats (2.0) or subsamples (0.5) the rows, to set how much a source counts in the mix.
     ``part`` takes one side of a fixed held-out split of the file (``train`` or ``heldout``, a
     ``heldout_fraction`` of its sentences, always drawn with seed 13), for public data that ships no dev
-    split of its own: NewsMTSC's dev set is its train file's held-out part.
+    split of its own: NewsMTSC's dev set is its train file's held-out part. ``texts`` is the public file a
+    label overlay (``stance.data.overlay``: the project's labels for public sentences) takes its texts from.
     """
 
     path: str
@@ -52,6 +53,7 @@ class DataSource:
     optional: bool = False  # for evaluation sets a user may lack: skipped with a warning when absent
     part: str | None = None
     heldout_fraction: float = 0.1
+    texts: str | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -132,6 +134,8 @@ class TrainConfig:
                 except TypeError as err:
                     raise DataError(origin, None, f"[[{key}]] #{i + 1}: {err}") from None
                 source.path = resolve(source.path)
+                if source.texts is not None:
+                    source.texts = resolve(source.texts)
                 out.append(source)
             return out
 
@@ -183,6 +187,10 @@ def read_source(source: DataSource) -> list[dict[str, Any]]:
         loaded = readers[source.loader](source.path)
     elif source.loader == "jsonl":
         loaded = read_typed_sentences(source.path)
+    elif source.texts is not None:
+        from .data.overlay import load_label_overlay
+
+        loaded = load_label_overlay(source.path, source.texts, source.loader)
     else:
         from .data.public import load_public
 
@@ -199,8 +207,9 @@ def load_sources(sources: list[DataSource], rng: random.Random | None = None) ->
     """Rows with a definite label from every source, each tagged with its source and task, weighted."""
     rows: list[dict[str, Any]] = []
     for source in sources:
-        if source.optional and not Path(source.path).exists():
-            log.warning("optional data source %s not found at %s: skipped", source.label(), source.path)
+        missing = [p for p in (source.path, source.texts) if p is not None and not Path(p).exists()]
+        if source.optional and missing:
+            log.warning("optional data source %s: %s not found, skipped", source.label(), missing[0])
             continue
         rows.extend(_apply_weight(read_source(source), source.weight, rng or random.Random(0)))
     return rows
@@ -243,11 +252,18 @@ def _excluded_texts(paths: list[str]) -> set[str]:
     return texts
 
 
+def _evaluation_texts(sources: list[DataSource]) -> set[str]:
+    """Texts of the [[evaluate]] sets present here: a model is never trained on what it is scored on."""
+    present = [s for s in sources if all(Path(p).exists() for p in (s.path, s.texts) if p is not None)]
+    return {_match_key(row["text"]) for source in present for row in read_source(source)}
+
+
 def prepare_rows(config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
-    """(training rows, dev rows, rows removed for overlapping an ``exclude`` file); never shares a text."""
+    """(training rows, dev rows, rows removed for overlapping an ``exclude`` file or an [[evaluate]]
+    set); never shares a text between them."""
     rng = random.Random(config.seed)
     rows = load_sources(config.train, rng)
-    excluded = _excluded_texts(config.exclude)
+    excluded = _excluded_texts(config.exclude) | _evaluation_texts(config.evaluate)
     before = len(rows)
     rows = [r for r in rows if _match_key(r["text"]) not in excluded]
     removed = before - len(rows)
@@ -260,7 +276,7 @@ def prepare_rows(config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[s
     if not train_rows or not dev_rows:
         raise ValueError(
             f"{len(train_rows)} training and {len(dev_rows)} dev rows left after removing dev texts from "
-            f"training and {removed} rows that overlap the `exclude` files: both must be non-empty"
+            f"training and {removed} rows that overlap the `exclude` files or [[evaluate]] sets: both must be non-empty"
         )
     return train_rows, dev_rows, removed
 

@@ -1,0 +1,125 @@
+"""Build the project's sentence-type labels for NewsMTSC sentences (a label overlay, no public text).
+
+    python training/prepare_newsmtsc_types.py --texts ../shared/datasets/newsmtsc/train.jsonl
+
+Reads the labelling passes in ``data/types/newsmtsc/passes/``: ``first_*.jsonl`` (the first pass, one
+file per annotator), ``second.jsonl`` (an independent blind pass over a sample) and
+``adjudication.jsonl`` (the decision, by ANNOTATION.md, on each disagreement; ``"label": "drop"`` leaves
+a sentence out where the guide does not decide it). Prints the agreement between the passes, drops near
+duplicates, and writes ``data/types/newsmtsc/{train,dev,test}.jsonl`` as overlays
+(``stance.data.overlay``): NewsMTSC id, text fingerprint, label and kind. A row's split follows from its
+fingerprint, as in data/types. Only preparing needs the NewsMTSC file; the overlays are in git.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from stance.data import DataError, iter_jsonl, write_jsonl  # noqa: E402
+from stance.data.overlay import newsmtsc_sentences, text_fingerprint  # noqa: E402
+from stance.labels import SENTENCE_TYPES  # noqa: E402
+from training.corpus import SPLITS, count_table, deduplicate, split_of, update_card  # noqa: E402
+
+DEFAULT_TEXTS = REPO.parent / "shared" / "datasets" / "newsmtsc" / "train.jsonl"
+
+
+def read_pass(path: Path, allowed: set[str]) -> dict[str, dict]:
+    labels = {}
+    for line, row in iter_jsonl(path):
+        if not isinstance(row.get("gid"), str):
+            raise DataError(path, line, "missing or not a string", "gid")
+        if row.get("label") not in allowed:
+            raise DataError(path, line, f"label {row.get('label')!r} is not one of {sorted(allowed)}", "label")
+        if row["gid"] in labels:
+            raise DataError(path, line, f"{row['gid']!r} labelled twice", "gid")
+        labels[row["gid"]] = {**row, "origin": f"{path.name}:{line}"}
+    return labels
+
+
+def agreement(first: list[str], second: list[str]) -> dict[str, float]:
+    """Raw agreement, Cohen's kappa, and macro-F1 of the second pass scored against the first."""
+    n = len(first)
+    observed = sum(a == b for a, b in zip(first, second)) / n
+    count_a, count_b = Counter(first), Counter(second)
+    expected = sum(count_a[label] * count_b[label] for label in SENTENCE_TYPES) / (n * n)
+    f1s = []
+    for label in SENTENCE_TYPES:
+        both = sum(a == b == label for a, b in zip(first, second))
+        if count_a[label] + count_b[label]:
+            f1s.append(2 * both / (count_a[label] + count_b[label]))
+    return {"n": n, "raw": observed, "kappa": (observed - expected) / (1 - expected), "macro_f1": sum(f1s) / len(f1s)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=Path, default=DEFAULT_TEXTS, help="NewsMTSC's train.jsonl")
+    parser.add_argument("--out", type=Path, default=REPO / "data" / "types" / "newsmtsc")
+    args = parser.parse_args(argv)
+
+    texts = newsmtsc_sentences(args.texts)
+    passes = args.out / "passes"
+    first: dict[str, dict] = {}
+    for path in sorted(passes.glob("first_*.jsonl")):
+        for gid, row in read_pass(path, set(SENTENCE_TYPES)).items():
+            if gid in first:
+                raise DataError(path, None, f"{gid!r} is also labelled in {first[gid]['origin']}")
+            first[gid] = row
+    second = read_pass(passes / "second.jsonl", set(SENTENCE_TYPES))
+    decided = read_pass(args.out / "adjudication.jsonl", {*SENTENCE_TYPES, "drop"})
+    for gid in [*first, *second, *decided]:
+        if gid not in texts:
+            raise DataError(args.texts, None, f"labelled id {gid!r} is not in this file")
+
+    both = [gid for gid in second if gid in first]
+    stats = agreement([first[g]["label"] for g in both], [second[g]["label"] for g in both])
+    disagreements = [g for g in both if first[g]["label"] != second[g]["label"]]
+    undecided = [g for g in disagreements if g not in decided]
+    if undecided:
+        raise SystemExit(f"{len(undecided)} disagreements have no adjudication, e.g. {undecided[:3]}")
+    print(f"second pass over {stats['n']} sentences: raw {stats['raw']:.3f}, kappa {stats['kappa']:.3f}, "
+          f"macro-F1 {stats['macro_f1']:.3f}; {len(disagreements)} disagreements adjudicated")
+
+    rows, dropped_by_rule = [], []
+    for gid, row in first.items():
+        label = decided[gid]["label"] if gid in decided else row["label"]
+        if label == "drop":
+            dropped_by_rule.append(gid)
+            continue
+        kind = decided.get(gid, {}).get("kind") or row.get("kind") or "plain"
+        rows.append({"id": gid, "text": texts[gid], "label": label, "kind": kind, "origin": row["origin"]})
+    kept, near = deduplicate(rows)
+    for row, twin, score in near:
+        print(f"near-duplicate ({score:.2f}) dropped {row['id']}: {row['text'][:70]!r}")
+    splits: dict[str, list[dict]] = {name: [] for name, _ in SPLITS}
+    for row in kept:
+        fingerprint = text_fingerprint(row["text"])
+        splits[split_of(fingerprint)].append(
+            {"id": row["id"], "sha1": fingerprint, "label": row["label"], "kind": row["kind"]}
+        )
+    for name, split_rows in splits.items():
+        split_rows.sort(key=lambda r: r["sha1"])
+        write_jsonl(split_rows, args.out / f"{name}.jsonl")
+    hard = sum(r["kind"] != "plain" for r in kept)
+    update_card(
+        args.out / "README.md",
+        "training/prepare_newsmtsc_types.py",
+        f"{len(kept)} sentences ({len(first)} labelled, {len(dropped_by_rule)} left out by adjudication, "
+        f"{len(near)} near duplicates dropped); {hard} ({hard / len(kept):.0%}) of a hard-case kind. "
+        f"Second pass: {stats['n']} sentences, raw agreement {stats['raw']:.3f}, Cohen's kappa {stats['kappa']:.3f}, "
+        f"macro-F1 {stats['macro_f1']:.3f}.",
+        [count_table(splits, field) for field in ("label", "kind")],
+    )
+    for name, split_rows in splits.items():
+        labels = Counter(r["label"] for r in split_rows)
+        print(f"{name:5s} {len(split_rows):5d}  " + "  ".join(f"{label} {labels[label]}" for label in SENTENCE_TYPES))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
