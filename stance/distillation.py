@@ -6,7 +6,7 @@ mentions nobody annotated. :func:`teacher_scores` writes that knowledge onto tra
 ``type_scores`` per row and ``stance_scores`` per target (in the teacher's label order), and
 ``StanceNetwork`` adds a soft cross-entropy toward them to the gold loss. Scoring a training set takes
 the teacher a while, so :func:`cached_teacher_scores` keeps the result beside the checkpoints, keyed by
-the teacher's files and the rows, and a resumed or repeated run reuses it.
+the teacher's files and each row, and a resumed, repeated or extended run reuses it.
 """
 
 from __future__ import annotations
@@ -71,56 +71,73 @@ def cached_teacher_scores(
     finder: ActorFinder | None = None,
     batch_size: int = 64,
 ) -> list[dict[str, Any]]:
-    """:func:`teacher_scores` of the model in ``teacher_dir``, read from ``cache_path`` when it holds them.
+    """:func:`teacher_scores` of the model in ``teacher_dir``, reusing the scores kept in ``cache_path``.
 
-    The cache (JSONL: a ``{"fingerprint": ...}`` header, then one row per line) is valid while the
-    teacher's config and weights and the rows are byte for byte the same; the teacher is loaded only
-    when it is not.
+    The cache (JSONL: a ``{"fingerprint": ...}`` header of the teacher's config and weights and the
+    gazetteer's version, then one ``{"key", "scored"}`` line per distinct row) answers every row it
+    holds; only rows it lacks are scored, so adding data to a recipe costs the teacher only the new rows.
+    The teacher is loaded only when some row is missing. The rewritten cache keeps the current rows.
     """
+    if finder is None:
+        from .actors import ActorFinder
+
+        finder = ActorFinder()
     cache_path = Path(cache_path)
-    fingerprint = _fingerprint(Path(teacher_dir), rows)
+    fingerprint = _fingerprint(Path(teacher_dir), finder.gazetteer.version)
     cached = _read_cache(cache_path, fingerprint)
-    if cached is not None and len(cached) == len(rows):
+    keys = [_row_key(row) for row in rows]
+    missing = {key: row for key, row in zip(keys, rows) if key not in cached}
+    if not missing:
         log.info("teacher scores for %d rows read from %s", len(rows), cache_path)
-        return cached
+        return [dict(cached[key]) for key in keys]
     from . import pipeline
 
-    log.info("scoring %d rows with teacher %s (cache %s is missing or stale)", len(rows), teacher_dir, cache_path)
-    scored = teacher_scores(pipeline.load(teacher_dir), rows, finder, batch_size)
+    log.info("scoring %d of %d distinct rows with teacher %s (the rest are in %s)",
+             len(missing), len(set(keys)), teacher_dir, cache_path)
+    scored = teacher_scores(pipeline.load(teacher_dir), list(missing.values()), finder, batch_size)
+    cached.update(zip(missing, scored))
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     partial = cache_path.with_name(cache_path.name + ".tmp")
     with partial.open("w", encoding="utf-8") as out:
         out.write(json.dumps({"fingerprint": fingerprint}) + "\n")
-        out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in scored)
+        out.writelines(
+            json.dumps({"key": key, "scored": cached[key]}, ensure_ascii=False) + "\n" for key in dict.fromkeys(keys)
+        )
     # A run killed mid-write leaves the old cache or none, never a truncated one that looks valid.
     os.replace(partial, cache_path)
-    log.info("teacher scores for %d rows written to %s", len(scored), cache_path)
-    return scored
+    log.info("teacher scores for %d distinct rows written to %s", len(set(keys)), cache_path)
+    return [dict(cached[key]) for key in keys]
 
 
-def _fingerprint(teacher_dir: Path, rows: list[dict[str, Any]]) -> str:
+def _fingerprint(teacher_dir: Path, gazetteer_version: str) -> str:
+    """What the scores depend on besides the row: the teacher's files and the gazetteer that finds the
+    mentions of rows without targets."""
     from .modeling import CONFIG_NAME, WEIGHTS_NAME
 
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(gazetteer_version.encode("utf-8"))
     for name in (CONFIG_NAME, WEIGHTS_NAME):
         if not (teacher_dir / name).is_file():
             raise FileNotFoundError(f"teacher {teacher_dir} is not a stance model folder: {name} is missing")
         with (teacher_dir / name).open("rb") as file:
             for chunk in iter(lambda: file.read(1 << 20), b""):
                 digest.update(chunk)
-    digest.update(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()
 
 
-def _read_cache(path: Path, fingerprint: str) -> list[dict[str, Any]] | None:
-    """The cached rows when ``path`` was written for ``fingerprint``, else None."""
+def _row_key(row: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(row, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _read_cache(path: Path, fingerprint: str) -> dict[str, dict[str, Any]]:
+    """Scored rows by key when ``path`` was written for ``fingerprint``, else nothing."""
     try:
         with path.open(encoding="utf-8") as lines:
             if json.loads(next(lines, "{}")).get("fingerprint") != fingerprint:
-                return None
-            return [json.loads(line) for line in lines]
+                return {}
+            entries = [json.loads(line) for line in lines]
+            return {entry["key"]: entry["scored"] for entry in entries}
     except FileNotFoundError:
-        return None
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
         log.warning("teacher score cache %s is unreadable: scoring again", path)
-        return None
+        return {}

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from conftest import TINY_ROWS, TINY_STANCE_ROWS, stance_row, tiny_config, write_stance_rows
-from stance import pipeline
+from stance import distillation, pipeline
 from stance.distillation import cached_teacher_scores, teacher_scores
 from stance.features import IGNORE, JointCollator, encode_rows
 from stance.labels import SENTENCE_TYPES, STANCES
@@ -40,23 +40,42 @@ def test_teacher_scores_every_row_and_target_and_finds_actors_where_none_are_giv
     assert all("stance" not in t for t in found)
 
 
-def test_cache_is_reused_until_the_rows_change(tiny_model_dir, tmp_path, monkeypatch):
+def test_cache_answers_the_rows_it_holds_and_scores_only_new_ones(tiny_model_dir, tmp_path, monkeypatch):
     cache = tmp_path / "cache" / "teacher_scores.jsonl"
-    loads = []
-    real_load = pipeline.load
-    monkeypatch.setattr(pipeline, "load", lambda path: loads.append(path) or real_load(path))
-    first = cached_teacher_scores(tiny_model_dir, ROWS, cache)
-    assert len(loads) == 1 and "fingerprint" in json.loads(cache.read_text().splitlines()[0])
+    scored_rows = []
+    real_scores = distillation.teacher_scores
+    monkeypatch.setattr(
+        distillation, "teacher_scores", lambda teacher, rows, *a: scored_rows.append(len(rows)) or real_scores(teacher, rows, *a)
+    )
+    first = cached_teacher_scores(tiny_model_dir, ROWS[:2] + ROWS[:1], cache)  # a repeated row is scored once
+    assert scored_rows == [2] and "fingerprint" in json.loads(cache.read_text().splitlines()[0])
 
     def no_teacher(path):
-        raise AssertionError("the teacher was loaded although the cache is valid")
+        raise AssertionError("the teacher was loaded although the cache holds every row")
 
+    real_load = pipeline.load
     monkeypatch.setattr(pipeline, "load", no_teacher)
-    assert cached_teacher_scores(tiny_model_dir, ROWS, cache) == first
-    monkeypatch.setattr(pipeline, "load", lambda path: loads.append(path) or real_load(path))
-    fewer = cached_teacher_scores(tiny_model_dir, ROWS[:2], cache)
-    assert len(loads) == 2 and len(fewer) == 2 and len(cache.read_text().splitlines()) == 3
+    assert cached_teacher_scores(tiny_model_dir, ROWS[:2] + ROWS[:1], cache) == first
+    assert cached_teacher_scores(tiny_model_dir, ROWS[1:2], cache) == first[1:2]
+    monkeypatch.setattr(pipeline, "load", real_load)
+    grown = cached_teacher_scores(tiny_model_dir, ROWS, cache)
+    assert scored_rows == [2, 1] and grown[:2] == first[:2]
+    assert len(cache.read_text().splitlines()) == 1 + len(ROWS)
     assert not list(cache.parent.glob("*.tmp"))
+
+
+def test_cache_is_stale_when_the_teacher_changes(tiny_model_dir, tmp_path, monkeypatch):
+    cache = tmp_path / "teacher_scores.jsonl"
+    cached_teacher_scores(tiny_model_dir, ROWS, cache)
+    lines = cache.read_text().splitlines()
+    cache.write_text("\n".join([json.dumps({"fingerprint": "another teacher"}), *lines[1:]]) + "\n")
+    scored_rows = []
+    real_scores = distillation.teacher_scores
+    monkeypatch.setattr(
+        distillation, "teacher_scores", lambda teacher, rows, *a: scored_rows.append(len(rows)) or real_scores(teacher, rows, *a)
+    )
+    cached_teacher_scores(tiny_model_dir, ROWS, cache)
+    assert scored_rows == [len(ROWS)]
 
 
 def test_batches_carry_soft_targets_only_when_rows_have_them(tiny_model):
