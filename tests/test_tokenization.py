@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -101,9 +102,14 @@ def test_mpnet_special_tokens_are_not_berts():
     assert ids[0][0] == 0 and ids[0][-1] == 2
 
 
-def test_truncation_saved_in_tokenizer_json_is_ignored():
-    assert json.loads((DEFAULT_MODEL / "tokenizer.json").read_text())["truncation"]["max_length"] == 128
-    ids, _, truncated = Tokenizer.from_pretrained(DEFAULT_MODEL).encode([LONG], 512)
+def test_truncation_saved_in_tokenizer_json_is_ignored(tmp_path):
+    # transformers saves its truncation settings into tokenizer.json; only encode's max_length may cut.
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(DEFAULT_MODEL / name, tmp_path / name)
+    saved = json.loads((tmp_path / "tokenizer.json").read_text())
+    saved["truncation"] = {"direction": "Right", "max_length": 128, "strategy": "LongestFirst", "stride": 0}
+    (tmp_path / "tokenizer.json").write_text(json.dumps(saved))
+    ids, _, truncated = Tokenizer.from_pretrained(tmp_path).encode([LONG], 512)
     assert len(ids[0]) > 128 and not truncated[0]
 
 
