@@ -107,6 +107,13 @@ def write_splits(kept: list[dict], dropped: list[tuple[dict, dict, float]], out:
     return splits
 
 
+def print_label_counts(splits: dict[str, list[dict]], labels: tuple[str, ...] | list[str]) -> None:
+    """One line per split: its size and how many rows carry each sentence type."""
+    for name, split_rows in splits.items():
+        counts = Counter(r["label"] for r in split_rows)
+        print(f"{name:5s} {len(split_rows):5d}  " + "  ".join(f"{label} {counts[label]}" for label in labels))
+
+
 def check_fields(row: dict, path: Path, line: int, required: tuple[str, ...], allowed: dict[str, set[str]]) -> None:
     """Every ``required`` field a non-empty string, and each field in ``allowed`` one of its values."""
     from stance.data import DataError

@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 from stance.data import DataError, iter_jsonl, write_jsonl  # noqa: E402
 from stance.data.overlay import newsmtsc_sentences, text_fingerprint  # noqa: E402
 from stance.labels import SENTENCE_TYPES  # noqa: E402
-from training.corpus import SPLITS, count_table, deduplicate, split_of, update_card  # noqa: E402
+from training.corpus import print_label_counts, SPLITS, count_table, deduplicate, split_of, update_card  # noqa: E402
 
 DEFAULT_TEXTS = REPO.parent / "shared" / "datasets" / "newsmtsc" / "train.jsonl"
 
@@ -115,9 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         f"macro-F1 {stats['macro_f1']:.3f}.",
         [count_table(splits, field) for field in ("label", "kind")],
     )
-    for name, split_rows in splits.items():
-        labels = Counter(r["label"] for r in split_rows)
-        print(f"{name:5s} {len(split_rows):5d}  " + "  ".join(f"{label} {labels[label]}" for label in SENTENCE_TYPES))
+    print_label_counts(splits, SENTENCE_TYPES)
     return 0
 
 

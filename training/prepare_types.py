@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -20,7 +19,7 @@ sys.path.insert(0, str(REPO))
 
 from stance.data import iter_jsonl  # noqa: E402
 from stance.labels import SENTENCE_TYPES  # noqa: E402
-from training.corpus import check_fields, count_table, deduplicate, update_card, write_splits  # noqa: E402
+from training.corpus import print_label_counts, check_fields, count_table, deduplicate, update_card, write_splits  # noqa: E402
 
 DOMAINS = {
     "geopolitics", "trade", "economy_markets", "business", "technology", "science", "climate_energy",
@@ -61,9 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{total} sentences ({len(rows)} written, {len(dropped)} near duplicates dropped); {hard} ({hard / total:.0%}) of a hard-case kind.",
         [count_table(splits, field) for field in ("label", "domain", "register", "kind")],
     )
-    for name, split_rows in splits.items():
-        labels = Counter(r["label"] for r in split_rows)
-        print(f"{name:5s} {len(split_rows):5d}  " + "  ".join(f"{label} {labels[label]}" for label in SENTENCE_TYPES))
+    print_label_counts(splits, SENTENCE_TYPES)
     return 0
 
 
