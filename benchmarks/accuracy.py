@@ -23,7 +23,7 @@ def evaluation_sets(recipe: Path = DEFAULT_RECIPE) -> list[Any]:
     seen, sets = set(), []
     for source in [*config.evaluate, *config.dev]:
         key = (str(Path(source.path).resolve()), source.loader, source.task, source.part)
-        if key in seen or not all(Path(p).exists() for p in (source.path, source.texts) if p is not None):
+        if key in seen or source.missing_file():
             continue
         seen.add(key)
         sets.append(source)

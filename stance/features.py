@@ -6,11 +6,12 @@ with ``mention_tokens`` and pad batches with ``JointCollator``, so both see the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from .labels import LabelSet
 
-__all__ = ["IGNORE", "mention_tokens", "marker_ids", "mark_mentions", "encode_rows", "JointCollator"]
+__all__ = ["IGNORE", "mention_tokens", "marker_ids", "mark_mentions", "encode_mentions", "encode_rows", "JointCollator"]
 
 IGNORE = -100  # "no label here": the loss and the metrics skip it
 
@@ -74,6 +75,22 @@ def mark_mentions(
     return marked, tokens_out, cut
 
 
+def encode_mentions(
+    tokenizer: Any, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], max_length: int,
+    markers: tuple[int, int] | None = None,
+) -> tuple[list[list[int]], list[list[list[int]]], list[bool]]:
+    """Token ids, each span's token indices and whether the row was cut: what training and inference
+    both feed the network. ``tokenizer.encode`` cuts at ``max_length``; with ``markers`` every span is
+    marked (``mark_mentions``), and a row the markers push past ``max_length`` counts as cut too."""
+    all_ids, all_offsets, truncated = tokenizer.encode(texts, max_length)
+    mentions = [mention_tokens(offsets, row_spans) for offsets, row_spans in zip(all_offsets, spans)]
+    if markers is not None:
+        for i in range(len(all_ids)):
+            all_ids[i], mentions[i], cut = mark_mentions(all_ids[i], mentions[i], markers, tokenizer.sep_token_id, max_length)
+            truncated[i] = truncated[i] or cut
+    return all_ids, mentions, truncated
+
+
 def encode_rows(
     rows: list[dict[str, Any]], tokenizer: Any, max_length: int, types: LabelSet, stances: LabelSet,
     markers: tuple[int, int] | None = None,
@@ -89,21 +106,20 @@ def encode_rows(
     the encoder reads (``mark_mentions``), as inference does for every detected mention."""
     import datasets
 
-    all_ids, all_offsets, _ = tokenizer.encode([r["text"] for r in rows], max_length)
+    all_targets = [row.get("targets") or [] for row in rows]
+    all_ids, all_mentions, _ = encode_mentions(
+        tokenizer, [r["text"] for r in rows], [[(t["start"], t["end"]) for t in targets] for targets in all_targets],
+        max_length, markers,
+    )
     columns: dict[str, list[Any]] = {
         "input_ids": [], "attention_mask": [], "labels": [], "mention_tokens": [], "stance_labels": [],
         "type_scores": [], "stance_scores": [],
     }
-    for i, row in enumerate(rows):
-        targets = row.get("targets") or []
-        ids = all_ids[i]
-        mentions = mention_tokens(all_offsets[i], [(t["start"], t["end"]) for t in targets])
-        if markers is not None:
-            ids, mentions, _ = mark_mentions(ids, mentions, markers, tokenizer.sep_token_id, max_length)
+    for i, (row, targets, ids) in enumerate(zip(rows, all_targets, all_ids)):
         columns["input_ids"].append(ids)
         columns["attention_mask"].append([1] * len(ids))
         columns["labels"].append(types.index(row["label"]) if row.get("label") is not None else IGNORE)
-        columns["mention_tokens"].append(mentions)
+        columns["mention_tokens"].append(all_mentions[i])
         columns["stance_labels"].append([_stance_label(t, stances, i) for t in targets])
         columns["type_scores"].append(list(row.get("type_scores") or []))
         columns["stance_scores"].append([list(t.get("stance_scores") or []) for t in targets])

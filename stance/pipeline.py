@@ -221,7 +221,7 @@ class StanceModel:
         input order: the batch form of :meth:`classify` and :meth:`predict_stance` together."""
         import torch
 
-        from .features import JointCollator, mark_mentions, marker_ids, mention_tokens
+        from .features import JointCollator, encode_mentions, marker_ids
 
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -231,15 +231,8 @@ class StanceModel:
         spans = [_check_spans(text, row) for text, row in zip(sentences, spans)]
         if not sentences:
             return [], [], []
-        encoded, offsets, truncated = self.tokenize(sentences)
-        mentions = [mention_tokens(offsets[i], spans[i]) for i in range(len(sentences))]
         markers = marker_ids(self.tokenizer, self.config.mention_markers)
-        if markers is not None:
-            for i in range(len(sentences)):
-                encoded[i], mentions[i], cut = mark_mentions(
-                    encoded[i], mentions[i], markers, self.tokenizer.sep_token_id, self.config.max_length
-                )
-                truncated[i] = truncated[i] or cut
+        encoded, mentions, truncated = encode_mentions(self.tokenizer, sentences, spans, self.config.max_length, markers)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         collate = JointCollator(self.tokenizer.pad_token_id)
         type_probs: list[list[float]] = [[] for _ in sentences]

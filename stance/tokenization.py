@@ -31,6 +31,13 @@ SPECIAL_TOKENS = ("cls_token", "sep_token", "pad_token", "unk_token", "mask_toke
 _NOT_SAVED = {"name_or_path", "vocab_file", "merges_file", "tokenizer_file", "added_tokens_decoder", "special_tokens_map_file"}
 
 
+def _special_token_id(name: str) -> property:
+    def token_id(self: Tokenizer) -> int | None:
+        return self._ids.get(name)
+
+    return property(token_id, doc=f"The id of the {name}, or None when this tokenizer has none.")
+
+
 class Tokenizer:
     """Token ids and character offsets of sentences, the way the pipeline feeds them to the network.
 
@@ -102,25 +109,12 @@ class Tokenizer:
     def backend(self) -> tokenizers.Tokenizer:
         return self._backend
 
-    @property
-    def cls_token_id(self) -> int | None:
-        return self._ids.get("cls_token")
-
-    @property
-    def sep_token_id(self) -> int | None:
-        return self._ids.get("sep_token")
-
-    @property
-    def pad_token_id(self) -> int | None:
-        return self._ids.get("pad_token")
-
-    @property
-    def unk_token_id(self) -> int | None:
-        return self._ids.get("unk_token")
-
-    @property
-    def mask_token_id(self) -> int | None:
-        return self._ids.get("mask_token")
+    # Named as transformers tokenizers name them, so code written for either reads both.
+    cls_token_id = _special_token_id("cls_token")
+    sep_token_id = _special_token_id("sep_token")
+    pad_token_id = _special_token_id("pad_token")
+    unk_token_id = _special_token_id("unk_token")
+    mask_token_id = _special_token_id("mask_token")
 
     def __len__(self) -> int:
         return self._backend.get_vocab_size(with_added_tokens=True)

@@ -64,6 +64,10 @@ class DataSource:
     def label(self) -> str:
         return self.name or Path(self.path).name
 
+    def missing_file(self) -> str | None:
+        """The first file this source reads (its ``path``, and its ``texts`` if any) that is not here."""
+        return next((p for p in (self.path, self.texts) if p is not None and not Path(p).exists()), None)
+
 
 @dataclass
 class TrainConfig:
@@ -207,9 +211,9 @@ def load_sources(sources: list[DataSource], rng: random.Random | None = None) ->
     """Rows with a definite label from every source, each tagged with its source and task, weighted."""
     rows: list[dict[str, Any]] = []
     for source in sources:
-        missing = [p for p in (source.path, source.texts) if p is not None and not Path(p).exists()]
+        missing = source.missing_file()
         if source.optional and missing:
-            log.warning("optional data source %s: %s not found, skipped", source.label(), missing[0])
+            log.warning("optional data source %s: %s not found, skipped", source.label(), missing)
             continue
         rows.extend(_apply_weight(read_source(source), source.weight, rng or random.Random(0)))
     return rows
@@ -254,8 +258,7 @@ def _excluded_texts(paths: list[str]) -> set[str]:
 
 def _evaluation_texts(sources: list[DataSource]) -> set[str]:
     """Texts of the [[evaluate]] sets present here: a model is never trained on what it is scored on."""
-    present = [s for s in sources if all(Path(p).exists() for p in (s.path, s.texts) if p is not None)]
-    return {_match_key(row["text"]) for source in present for row in read_source(source)}
+    return {_match_key(row["text"]) for source in sources if not source.missing_file() for row in read_source(source)}
 
 
 def prepare_rows(config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
