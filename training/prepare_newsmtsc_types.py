@@ -3,7 +3,7 @@
     python training/prepare_newsmtsc_types.py --texts ../shared/datasets/newsmtsc/train.jsonl
 
 Reads the labelling passes in ``data/types/newsmtsc/passes/``: ``first_*.jsonl`` (the first pass, one
-file per annotator), ``second.jsonl`` (an independent blind pass over a sample) and
+file per annotator), ``second*.jsonl`` (an independent blind pass over a sample of each batch) and
 ``adjudication.jsonl`` (the decision, by ANNOTATION.md, on each disagreement; ``"label": "drop"`` leaves
 a sentence out where the guide does not decide it). Prints the agreement between the passes, drops near
 duplicates, and writes ``data/types/newsmtsc/{train,dev,test}.jsonl`` as overlays
@@ -42,6 +42,17 @@ def read_pass(path: Path, allowed: set[str]) -> dict[str, dict]:
     return labels
 
 
+def read_passes(paths: list[Path]) -> dict[str, dict]:
+    """The labels of several files of one pass; a sentence may be labelled in only one of them."""
+    labels: dict[str, dict] = {}
+    for path in paths:
+        for gid, row in read_pass(path, set(SENTENCE_TYPES)).items():
+            if gid in labels:
+                raise DataError(path, None, f"{gid!r} is also labelled in {labels[gid]['origin']}")
+            labels[gid] = row
+    return labels
+
+
 def agreement(first: list[str], second: list[str]) -> dict[str, float]:
     """Raw agreement, Cohen's kappa, and macro-F1 of the second pass scored against the first."""
     n = len(first)
@@ -64,13 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
     texts = newsmtsc_sentences(args.texts)
     passes = args.out / "passes"
-    first: dict[str, dict] = {}
-    for path in sorted(passes.glob("first_*.jsonl")):
-        for gid, row in read_pass(path, set(SENTENCE_TYPES)).items():
-            if gid in first:
-                raise DataError(path, None, f"{gid!r} is also labelled in {first[gid]['origin']}")
-            first[gid] = row
-    second = read_pass(passes / "second.jsonl", set(SENTENCE_TYPES))
+    first = read_passes(sorted(passes.glob("first_*.jsonl")))  # one file per annotator
+    second = read_passes(sorted(passes.glob("second*.jsonl")))  # one blind pass per batch
     decided = read_pass(args.out / "adjudication.jsonl", {*SENTENCE_TYPES, "drop"})
     for gid in [*first, *second, *decided]:
         if gid not in texts:
