@@ -124,3 +124,47 @@ def check_fields(row: dict, path: Path, line: int, required: tuple[str, ...], al
     for field, values in allowed.items():
         if row[field] not in values:
             raise DataError(path, line, f"unknown {field} {row[field]!r}", field)
+
+
+def read_pass(path: Path, allowed: set[str], key: str = "gid") -> dict[str, dict]:
+    """One labelling pass's file: ``{key, "label", ...}`` rows by ``key``, each tagged with its origin."""
+    from stance.data import DataError, iter_jsonl
+
+    labels = {}
+    for line, row in iter_jsonl(path):
+        if not isinstance(row.get(key), str):
+            raise DataError(path, line, "missing or not a string", key)
+        if row.get("label") not in allowed:
+            raise DataError(path, line, f"label {row.get('label')!r} is not one of {sorted(allowed)}", "label")
+        if row[key] in labels:
+            raise DataError(path, line, f"{row[key]!r} labelled twice", key)
+        labels[row[key]] = {**row, "origin": f"{path.name}:{line}"}
+    return labels
+
+
+def read_passes(paths: list[Path], key: str = "gid") -> dict[str, dict]:
+    """The labels of several files of one pass; a sentence may be labelled in only one of them."""
+    from stance.data import DataError
+    from stance.labels import SENTENCE_TYPES
+
+    labels: dict[str, dict] = {}
+    for path in paths:
+        for gid, row in read_pass(path, set(SENTENCE_TYPES), key).items():
+            if gid in labels:
+                raise DataError(path, None, f"{gid!r} is also labelled in {labels[gid]['origin']}")
+            labels[gid] = row
+    return labels
+
+
+def agreement(first: list[str], second: list[str]) -> dict[str, float]:
+    """Raw agreement, Cohen's kappa, and macro-F1 of the second pass scored against the first."""
+    n = len(first)
+    observed = sum(a == b for a, b in zip(first, second)) / n
+    count_a, count_b = Counter(first), Counter(second)
+    labels = sorted(set(count_a) | set(count_b))
+    expected = sum(count_a[label] * count_b[label] for label in labels) / (n * n)
+    f1s = []
+    for label in labels:
+        both = sum(a == b == label for a, b in zip(first, second))
+        f1s.append(2 * both / (count_a[label] + count_b[label]))
+    return {"n": n, "raw": observed, "kappa": (observed - expected) / (1 - expected), "macro_f1": sum(f1s) / len(f1s)}

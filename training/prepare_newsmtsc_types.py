@@ -15,56 +15,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from stance.data import DataError, iter_jsonl, write_jsonl  # noqa: E402
+from stance.data import DataError, write_jsonl  # noqa: E402
 from stance.data.overlay import newsmtsc_sentences, text_fingerprint  # noqa: E402
 from stance.labels import SENTENCE_TYPES  # noqa: E402
-from training.corpus import print_label_counts, SPLITS, count_table, deduplicate, split_of, update_card  # noqa: E402
+from training.corpus import (  # noqa: E402
+    SPLITS, agreement, count_table, deduplicate, print_label_counts, read_pass, read_passes, split_of, update_card,
+)
 
 DEFAULT_TEXTS = REPO.parent / "shared" / "datasets" / "newsmtsc" / "train.jsonl"
-
-
-def read_pass(path: Path, allowed: set[str]) -> dict[str, dict]:
-    labels = {}
-    for line, row in iter_jsonl(path):
-        if not isinstance(row.get("gid"), str):
-            raise DataError(path, line, "missing or not a string", "gid")
-        if row.get("label") not in allowed:
-            raise DataError(path, line, f"label {row.get('label')!r} is not one of {sorted(allowed)}", "label")
-        if row["gid"] in labels:
-            raise DataError(path, line, f"{row['gid']!r} labelled twice", "gid")
-        labels[row["gid"]] = {**row, "origin": f"{path.name}:{line}"}
-    return labels
-
-
-def read_passes(paths: list[Path]) -> dict[str, dict]:
-    """The labels of several files of one pass; a sentence may be labelled in only one of them."""
-    labels: dict[str, dict] = {}
-    for path in paths:
-        for gid, row in read_pass(path, set(SENTENCE_TYPES)).items():
-            if gid in labels:
-                raise DataError(path, None, f"{gid!r} is also labelled in {labels[gid]['origin']}")
-            labels[gid] = row
-    return labels
-
-
-def agreement(first: list[str], second: list[str]) -> dict[str, float]:
-    """Raw agreement, Cohen's kappa, and macro-F1 of the second pass scored against the first."""
-    n = len(first)
-    observed = sum(a == b for a, b in zip(first, second)) / n
-    count_a, count_b = Counter(first), Counter(second)
-    expected = sum(count_a[label] * count_b[label] for label in SENTENCE_TYPES) / (n * n)
-    f1s = []
-    for label in SENTENCE_TYPES:
-        both = sum(a == b == label for a, b in zip(first, second))
-        if count_a[label] + count_b[label]:
-            f1s.append(2 * both / (count_a[label] + count_b[label]))
-    return {"n": n, "raw": observed, "kappa": (observed - expected) / (1 - expected), "macro_f1": sum(f1s) / len(f1s)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,12 @@ Sources are ``data/types/sources/*.jsonl`` (the rows as written and labelled). E
 from its text, and its split from that id, so adding rows never moves an old row to another split.
 Exact and near duplicates (word-trigram Jaccard >= 0.6) are reported and only the first copy is kept,
 so no sentence sits in training with its twin in test.
+
+Independent second labelling passes are ``data/types/passes/second_*.jsonl`` (``{"id", "label", "kind"}``,
+the id of the row's text); ``passes/adjudication.jsonl`` holds the decision on every disagreement
+(``{"id", "label", "first", "reason"}``, ``first`` the label the row had before), and the source row
+carries the decided label. The script prints the agreement between the passes and stops when a
+disagreement has no decision or a source row does not carry it.
 """
 
 from __future__ import annotations
@@ -19,7 +25,10 @@ sys.path.insert(0, str(REPO))
 
 from stance.data import iter_jsonl  # noqa: E402
 from stance.labels import SENTENCE_TYPES  # noqa: E402
-from training.corpus import print_label_counts, check_fields, count_table, deduplicate, update_card, write_splits  # noqa: E402
+from training.corpus import (  # noqa: E402
+    agreement, check_fields, count_table, deduplicate, print_label_counts, read_pass, read_passes, row_id, update_card,
+    write_splits,
+)
 
 DOMAINS = {
     "geopolitics", "trade", "economy_markets", "business", "technology", "science", "climate_energy",
@@ -42,6 +51,32 @@ def read_sources(folder: Path) -> list[dict]:
     return rows
 
 
+def second_pass_agreement(rows: list[dict], passes: Path) -> dict[str, float] | None:
+    """Agreement of the second passes in ``passes`` with the first labels (before adjudication), or None."""
+    second = read_passes(sorted(passes.glob("second_*.jsonl")), key="id")
+    if not second:
+        return None
+    decided = read_pass(passes / "adjudication.jsonl", set(SENTENCE_TYPES), key="id") if (passes / "adjudication.jsonl").exists() else {}
+    by_id = {row_id(row["text"]): row for row in rows}
+    first_labels, second_labels = [], []
+    for identifier, again in second.items():
+        if identifier not in by_id:
+            raise SystemExit(f"{passes / again['origin']}: no source row has the id {identifier!r}")
+        row = by_id[identifier]
+        decision = decided.get(identifier)
+        first = decision.get("first", row["label"]) if decision else row["label"]
+        if first != again["label"]:
+            if decision is None:
+                raise SystemExit(f"{row['origin']}: the passes disagree ({first} vs {again['label']}) and {passes / 'adjudication.jsonl'} has no decision")
+            if decision["label"] != row["label"]:
+                raise SystemExit(f"{row['origin']}: labelled {row['label']}, but the adjudication decided {decision['label']}")
+        first_labels.append(first)
+        second_labels.append(again["label"])
+    stats = agreement(first_labels, second_labels)
+    stats["disagreements"] = sum(a != b for a, b in zip(first_labels, second_labels))
+    return stats
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=Path, default=REPO / "data" / "types" / "sources")
@@ -49,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rows = read_sources(args.sources)
+    second = second_pass_agreement(rows, args.out / "passes")
+    if second:
+        print(f"second pass over {second['n']} sentences: raw {second['raw']:.3f}, kappa {second['kappa']:.3f}, "
+              f"macro-F1 {second['macro_f1']:.3f}; {second['disagreements']} disagreements adjudicated")
     kept, dropped = deduplicate(rows)
     splits = write_splits(kept, dropped, args.out, REQUIRED)
     print(f"{len(rows)} source rows, {len(dropped)} near duplicates dropped, {len(kept)} kept")
@@ -57,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     update_card(
         args.out / "README.md",
         "training/prepare_types.py",
-        f"{total} sentences ({len(rows)} written, {len(dropped)} near duplicates dropped); {hard} ({hard / total:.0%}) of a hard-case kind.",
+        f"{total} sentences ({len(rows)} written, {len(dropped)} near duplicates dropped); {hard} ({hard / total:.0%}) of a hard-case kind."
+        + (f" Recorded second pass (`passes/`): {second['n']} sentences, raw agreement {second['raw']:.3f}, "
+           f"Cohen's kappa {second['kappa']:.3f}, macro-F1 {second['macro_f1']:.3f}." if second else ""),
         [count_table(splits, field) for field in ("label", "domain", "register", "kind")],
     )
     print_label_counts(splits, SENTENCE_TYPES)

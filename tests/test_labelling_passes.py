@@ -1,0 +1,58 @@
+"""Second labelling passes of the corpus builders: agreement numbers and the adjudication checks."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from training.corpus import agreement, read_passes, row_id  # noqa: E402
+from training.prepare_types import second_pass_agreement  # noqa: E402
+from stance.data import DataError  # noqa: E402
+
+
+def test_agreement_counts_raw_kappa_and_macro_f1():
+    first = ["fact", "fact", "opinion", "opinion"]
+    second = ["fact", "opinion", "opinion", "opinion"]
+    stats = agreement(first, second)
+    assert stats["raw"] == pytest.approx(0.75)
+    # expected agreement 0.5*0.25 + 0.5*0.75 = 0.5
+    assert stats["kappa"] == pytest.approx(0.5)
+    assert stats["macro_f1"] == pytest.approx((2 / 3 + 4 / 5) / 2)
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+ROWS = [
+    {"text": "The port fee rose 4% in May.", "label": "fact", "origin": "a.jsonl:1"},
+    {"text": "Ministers must act now.", "label": "recommendation", "origin": "a.jsonl:2"},
+]
+
+
+def test_second_pass_needs_a_decision_for_every_disagreement(tmp_path):
+    _write(tmp_path / "second_x.jsonl", [
+        {"id": row_id(ROWS[0]["text"]), "label": "fact"}, {"id": row_id(ROWS[1]["text"]), "label": "opinion"},
+    ])
+    with pytest.raises(SystemExit, match="no decision"):
+        second_pass_agreement(ROWS, tmp_path)
+    _write(tmp_path / "adjudication.jsonl", [{"id": row_id(ROWS[1]["text"]), "label": "opinion", "first": "recommendation"}])
+    with pytest.raises(SystemExit, match="the adjudication decided opinion"):
+        second_pass_agreement(ROWS, tmp_path)  # the source row still carries the old label
+    _write(tmp_path / "adjudication.jsonl", [{"id": row_id(ROWS[1]["text"]), "label": "recommendation", "first": "recommendation"}])
+    stats = second_pass_agreement(ROWS, tmp_path)
+    assert (stats["n"], stats["disagreements"], stats["raw"]) == (2, 1, 0.5)
+
+
+def test_second_pass_rejects_unknown_ids_and_double_labels(tmp_path):
+    _write(tmp_path / "second_x.jsonl", [{"id": "000000000000", "label": "fact"}])
+    with pytest.raises(SystemExit, match="no source row"):
+        second_pass_agreement(ROWS, tmp_path)
+    _write(tmp_path / "second_x.jsonl", [{"id": row_id(ROWS[0]["text"]), "label": "fact"}])
+    _write(tmp_path / "second_y.jsonl", [{"id": row_id(ROWS[0]["text"]), "label": "fact"}])
+    with pytest.raises(DataError, match="also labelled"):
+        read_passes(sorted(tmp_path.glob("second_*.jsonl")), key="id")
+    assert second_pass_agreement(ROWS, tmp_path / "none") is None
