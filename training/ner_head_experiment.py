@@ -26,7 +26,7 @@ from typing import Any, Sequence
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from stance.actors import ActorFinder, Mention, spacy_recognizer  # noqa: E402
+from stance.actors import ActorFinder, Mention, spacy_recognizer, trim_entity  # noqa: E402
 from stance.data.targets import load_newsmtsc, read_stance_rows, split_by_text  # noqa: E402
 from stance.encoders import resolve_base_model  # noqa: E402
 from stance.evaluation import evaluate_actors  # noqa: E402
@@ -121,14 +121,8 @@ def _mentions(text: str, tags: list[int], offsets: list[list[int]]) -> list[Ment
         elif tag == 2:
             spans[-1][1] = end
     mentions = []
-    for start, end in spans:
-        mention = text[start:end]
-        for article in ("the ", "The "):
-            if mention.startswith(article):
-                start, mention = start + len(article), mention[len(article) :]
-        for possessive in ("'s", "\u2019s"):
-            if mention.endswith(possessive):
-                end, mention = end - len(possessive), mention[: -len(possessive)]
+    for span_start, span_end in spans:
+        start, end, mention = trim_entity(text[span_start:span_end], span_start, span_end)
         if mention.strip():
             mentions.append(Mention(mention, start, end, mention, "actor", "ner"))
     return mentions
