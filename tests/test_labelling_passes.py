@@ -56,3 +56,40 @@ def test_second_pass_rejects_unknown_ids_and_double_labels(tmp_path):
     with pytest.raises(DataError, match="also labelled"):
         read_passes(sorted(tmp_path.glob("second_*.jsonl")), key="id")
     assert second_pass_agreement(ROWS, tmp_path / "none") is None
+
+
+STANCE_ROWS = [
+    {"text": "Beijing praised Kenya's port deal.", "origin": "s.jsonl:1", "targets": [
+        {"mention": "Beijing", "start": 0, "end": 7, "actor": "China", "stance": "neutral"},
+        {"mention": "Kenya", "start": 16, "end": 21, "actor": "Kenya", "stance": "favor"},
+    ]},
+]
+
+
+def test_stance_second_pass_is_scored_per_mention_and_needs_decisions(tmp_path):
+    from training.prepare_stance import second_pass_agreement as stance_agreement
+
+    identifier = row_id(STANCE_ROWS[0]["text"])
+    _write(tmp_path / "second_1.jsonl", [{"id": identifier, "stances": ["neutral", "neutral"]}])
+    with pytest.raises(SystemExit, match="target 1 .*no decision"):
+        stance_agreement(STANCE_ROWS, tmp_path)
+    decision = {"id": identifier, "target": 1, "stance": "neutral", "first": "favor", "reason": "no evaluation"}
+    _write(tmp_path / "adjudication.jsonl", [decision])
+    with pytest.raises(SystemExit, match="the adjudication decided neutral"):
+        stance_agreement(STANCE_ROWS, tmp_path)  # the source row still carries the writer's label
+    _write(tmp_path / "adjudication.jsonl", [dict(decision, stance="favor")])
+    stats = stance_agreement(STANCE_ROWS, tmp_path)
+    assert (stats["sentences"], stats["n"], stats["disagreements"], stats["raw"]) == (1, 2, 1, 0.5)
+
+
+def test_stance_second_pass_rejects_wrong_lengths_and_labels(tmp_path):
+    from training.prepare_stance import second_pass_agreement as stance_agreement
+
+    identifier = row_id(STANCE_ROWS[0]["text"])
+    _write(tmp_path / "second_1.jsonl", [{"id": identifier, "stances": ["neutral"]}])
+    with pytest.raises(SystemExit, match="1 stances for the 2 targets"):
+        stance_agreement(STANCE_ROWS, tmp_path)
+    _write(tmp_path / "second_1.jsonl", [{"id": identifier, "stances": ["neutral", "positive"]}])
+    with pytest.raises(DataError, match="second_1.jsonl.*stances"):
+        stance_agreement(STANCE_ROWS, tmp_path)
+    assert stance_agreement(STANCE_ROWS, tmp_path / "none") is None

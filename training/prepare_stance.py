@@ -7,6 +7,13 @@ Sources are ``data/stance/sources/*.jsonl`` as written: ``{"text", "targets": [{
 the previous one (on word boundaries), so a name that occurs twice is listed twice; the character
 offsets are computed here, never typed by hand. Ids, splits and near-duplicate removal are those of
 the sentence-type corpus (``training/corpus.py``).
+
+Independent second labelling passes are ``data/stance/passes/second_*.jsonl`` (``{"id", "stances"}``: the
+id of the row's text and one stance per target, in the row's order, labelled without seeing the first
+labels); ``passes/adjudication.jsonl`` holds the decision on every mention where the passes disagree
+(``{"id", "target", "stance", "first", "reason"}``, ``target`` the mention's index, ``first`` the label it
+had before), and the source row carries the decided label. The script prints the agreement per mention
+and stops when a disagreement has no decision or a source row does not carry it.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from stance.data import DataError, iter_jsonl  # noqa: E402
 from stance.labels import STANCES  # noqa: E402
-from training.corpus import check_fields, count_table, deduplicate, update_card, write_splits  # noqa: E402
+from training.corpus import agreement, check_fields, count_table, deduplicate, row_id, update_card, write_splits  # noqa: E402
 from training.prepare_types import DOMAINS  # noqa: E402
 
 REGISTERS = {
@@ -64,6 +71,68 @@ def read_sources(folder: Path) -> list[dict]:
     return rows
 
 
+def _read_second_passes(passes: Path) -> dict[str, dict]:
+    """The second-pass stances by sentence id, each tagged with the file line it came from."""
+    second: dict[str, dict] = {}
+    for path in sorted(passes.glob("second_*.jsonl")):
+        for line, row in iter_jsonl(path):
+            if not isinstance(row.get("id"), str):
+                raise DataError(path, line, "missing or not a string", "id")
+            stances = row.get("stances")
+            if not isinstance(stances, list) or not stances or any(s not in STANCES for s in stances):
+                raise DataError(path, line, f"needs a non-empty list of stances from {list(STANCES)}", "stances")
+            if row["id"] in second:
+                raise DataError(path, line, f"{row['id']!r} is also labelled in {second[row['id']]['origin']}", "id")
+            second[row["id"]] = {**row, "origin": f"{path}:{line}"}
+    return second
+
+
+def _read_adjudication(path: Path) -> dict[tuple[str, int], dict]:
+    decided: dict[tuple[str, int], dict] = {}
+    if not path.exists():
+        return decided
+    for line, row in iter_jsonl(path):
+        for key, kind in (("id", str), ("target", int), ("stance", str), ("first", str), ("reason", str)):
+            if not isinstance(row.get(key), kind):
+                raise DataError(path, line, f"missing or not a {kind.__name__}", key)
+        if row["stance"] not in STANCES or row["first"] not in STANCES:
+            raise DataError(path, line, f"stance and first must be one of {list(STANCES)}", "stance")
+        decided[(row["id"], row["target"])] = row
+    return decided
+
+
+def second_pass_agreement(rows: list[dict], passes: Path) -> dict[str, float] | None:
+    """Per-mention agreement of the second passes in ``passes`` with the first labels (before
+    adjudication), or None when there is no second pass."""
+    second = _read_second_passes(passes)
+    if not second:
+        return None
+    decided = _read_adjudication(passes / "adjudication.jsonl")
+    by_id = {row_id(row["text"]): row for row in rows}
+    first_labels, second_labels = [], []
+    for identifier, again in second.items():
+        row = by_id.get(identifier)
+        if row is None:
+            raise SystemExit(f"{again['origin']}: no source row has the id {identifier!r}")
+        if len(again["stances"]) != len(row["targets"]):
+            raise SystemExit(f"{again['origin']}: {len(again['stances'])} stances for the {len(row['targets'])} targets of {row['origin']}")
+        for index, (target, stance) in enumerate(zip(row["targets"], again["stances"])):
+            decision = decided.get((identifier, index))
+            first = decision["first"] if decision else target["stance"]
+            if first != stance:
+                if decision is None:
+                    raise SystemExit(f"{row['origin']}: target {index} ({target['mention']!r}): the passes disagree "
+                                     f"({first} vs {stance}) and {passes / 'adjudication.jsonl'} has no decision")
+                if decision["stance"] != target["stance"]:
+                    raise SystemExit(f"{row['origin']}: target {index} is labelled {target['stance']}, but the adjudication decided {decision['stance']}")
+            first_labels.append(first)
+            second_labels.append(stance)
+    stats = agreement(first_labels, second_labels)
+    stats["sentences"] = len(second)
+    stats["disagreements"] = sum(a != b for a, b in zip(first_labels, second_labels))
+    return stats
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sources", type=Path, default=REPO / "data" / "stance" / "sources")
@@ -71,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rows = read_sources(args.sources)
+    second = second_pass_agreement(rows, args.out / "passes")
+    if second:
+        print(f"second pass over {second['sentences']} sentences ({second['n']} mentions): raw {second['raw']:.3f}, "
+              f"kappa {second['kappa']:.3f}, macro-F1 {second['macro_f1']:.3f}; {second['disagreements']} disagreements adjudicated")
     kept, dropped = deduplicate(rows)
     splits = write_splits(kept, dropped, args.out, ("text", "targets", *REQUIRED[1:]))
 
@@ -81,7 +154,9 @@ def main(argv: list[str] | None = None) -> int:
         args.out / "README.md",
         "training/prepare_stance.py",
         f"{len(kept)} sentences ({len(rows)} written, {len(dropped)} near duplicates dropped), {len(mentions)} actor mentions, "
-        f"{len({t['actor'] for t in mentions})} distinct actors; {mixed} sentences ({mixed / len(kept):.0%}) have actors of different stance.",
+        f"{len({t['actor'] for t in mentions})} distinct actors; {mixed} sentences ({mixed / len(kept):.0%}) have actors of different stance."
+        + (f" Recorded second pass (`passes/`): {second['sentences']} sentences, {second['n']} mentions, raw agreement "
+           f"{second['raw']:.3f}, Cohen's kappa {second['kappa']:.3f}, macro-F1 {second['macro_f1']:.3f}." if second else ""),
         [count_table(by_split, "stance"), count_table(splits, "domain"), count_table(splits, "register"), count_table(splits, "kind")],
     )
     print(f"{len(rows)} source rows, {len(dropped)} near duplicates dropped, {len(kept)} kept, {len(mentions)} mentions, {mixed} mixed")
