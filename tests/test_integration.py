@@ -73,13 +73,13 @@ def test_cli_analyze_seed_with_default_model():
     assert len(result.stdout.splitlines()) == 38
 
 
-def test_seed_summary_favours_china_and_opposes_the_united_states(default_model):
-    # The issue's bar also wants the Belt and Road Initiative favoured; the shipped model still calls
-    # most of its mentions neutral (see the issue notes), so that part is not asserted yet.
+def test_seed_summary_favours_china_and_the_bri_and_opposes_the_united_states(default_model):
+    """The issue's seed summary in full, from the default model."""
     document = default_model.analyze(SEED_TEXT.read_text(encoding="utf-8"))
     actors = document.actors
     assert actors["China"].label == "favor"
     assert actors["United States"].label == "against"
+    assert actors["Belt and Road Initiative"].label == "favor"
     assert actors["Belt and Road Initiative"].mentions >= 15
 
 
