@@ -93,3 +93,13 @@ def test_stance_second_pass_rejects_wrong_lengths_and_labels(tmp_path):
     with pytest.raises(DataError, match="second_1.jsonl.*stances"):
         stance_agreement(STANCE_ROWS, tmp_path)
     assert stance_agreement(STANCE_ROWS, tmp_path / "none") is None
+
+
+def test_shipped_stance_corpus_carries_every_adjudicated_label():
+    """The recorded second pass of data/stance matches its sources, and every decision is applied."""
+    from training.prepare_stance import REPO, read_sources
+    from training.prepare_stance import second_pass_agreement as stance_agreement
+
+    stats = stance_agreement(read_sources(REPO / "data" / "stance" / "sources"), REPO / "data" / "stance" / "passes")
+    assert stats is not None and stats["sentences"] >= 190
+    assert stats["kappa"] > 0.8
