@@ -126,30 +126,41 @@ def check_fields(row: dict, path: Path, line: int, required: tuple[str, ...], al
             raise DataError(path, line, f"unknown {field} {row[field]!r}", field)
 
 
-def read_pass(path: Path, allowed: set[str], key: str = "gid") -> dict[str, dict]:
-    """One labelling pass's file: ``{key, "label", ...}`` rows by ``key``, each tagged with its origin."""
+def read_pass(path: Path, allowed: set[str], key: str = "gid", field: str = "label", many: bool = False) -> dict[str, dict]:
+    """One labelling pass's file: ``{key, field, ...}`` rows by ``key``, each tagged with its origin.
+
+    ``field`` holds one label from ``allowed``, or with ``many`` a non-empty list of them (one per
+    mention of a sentence, in order).
+    """
     from stance.data import DataError, iter_jsonl
 
     labels = {}
     for line, row in iter_jsonl(path):
         if not isinstance(row.get(key), str):
             raise DataError(path, line, "missing or not a string", key)
-        if row.get("label") not in allowed:
-            raise DataError(path, line, f"label {row.get('label')!r} is not one of {sorted(allowed)}", "label")
+        value = row.get(field)
+        if many:
+            if not isinstance(value, list) or not value or any(label not in allowed for label in value):
+                raise DataError(path, line, f"needs a non-empty list of labels from {sorted(allowed)}", field)
+        elif value not in allowed:
+            raise DataError(path, line, f"{field} {value!r} is not one of {sorted(allowed)}", field)
         if row[key] in labels:
             raise DataError(path, line, f"{row[key]!r} labelled twice", key)
         labels[row[key]] = {**row, "origin": f"{path.name}:{line}"}
     return labels
 
 
-def read_passes(paths: list[Path], key: str = "gid") -> dict[str, dict]:
-    """The labels of several files of one pass; a sentence may be labelled in only one of them."""
+def read_passes(
+    paths: list[Path], key: str = "gid", allowed: set[str] | None = None, field: str = "label", many: bool = False
+) -> dict[str, dict]:
+    """The labels of several files of one pass (sentence types unless ``allowed`` says otherwise); a
+    sentence may be labelled in only one of them."""
     from stance.data import DataError
     from stance.labels import SENTENCE_TYPES
 
     labels: dict[str, dict] = {}
     for path in paths:
-        for gid, row in read_pass(path, set(SENTENCE_TYPES), key).items():
+        for gid, row in read_pass(path, allowed or set(SENTENCE_TYPES), key, field, many).items():
             if gid in labels:
                 raise DataError(path, None, f"{gid!r} is also labelled in {labels[gid]['origin']}")
             labels[gid] = row

@@ -29,7 +29,9 @@ sys.path.insert(0, str(REPO))
 
 from stance.data import DataError, iter_jsonl  # noqa: E402
 from stance.labels import STANCES  # noqa: E402
-from training.corpus import agreement, check_fields, count_table, deduplicate, row_id, update_card, write_splits  # noqa: E402
+from training.corpus import (  # noqa: E402
+    agreement, check_fields, count_table, deduplicate, read_passes, row_id, update_card, write_splits,
+)
 from training.prepare_types import DOMAINS  # noqa: E402
 
 REGISTERS = {
@@ -71,22 +73,6 @@ def read_sources(folder: Path) -> list[dict]:
     return rows
 
 
-def _read_second_passes(passes: Path) -> dict[str, dict]:
-    """The second-pass stances by sentence id, each tagged with the file line it came from."""
-    second: dict[str, dict] = {}
-    for path in sorted(passes.glob("second_*.jsonl")):
-        for line, row in iter_jsonl(path):
-            if not isinstance(row.get("id"), str):
-                raise DataError(path, line, "missing or not a string", "id")
-            stances = row.get("stances")
-            if not isinstance(stances, list) or not stances or any(s not in STANCES for s in stances):
-                raise DataError(path, line, f"needs a non-empty list of stances from {list(STANCES)}", "stances")
-            if row["id"] in second:
-                raise DataError(path, line, f"{row['id']!r} is also labelled in {second[row['id']]['origin']}", "id")
-            second[row["id"]] = {**row, "origin": f"{path}:{line}"}
-    return second
-
-
 def _read_adjudication(path: Path) -> dict[tuple[str, int], dict]:
     decided: dict[tuple[str, int], dict] = {}
     if not path.exists():
@@ -104,7 +90,7 @@ def _read_adjudication(path: Path) -> dict[tuple[str, int], dict]:
 def second_pass_agreement(rows: list[dict], passes: Path) -> dict[str, float] | None:
     """Per-mention agreement of the second passes in ``passes`` with the first labels (before
     adjudication), or None when there is no second pass."""
-    second = _read_second_passes(passes)
+    second = read_passes(sorted(passes.glob("second_*.jsonl")), key="id", allowed=set(STANCES), field="stances", many=True)
     if not second:
         return None
     decided = _read_adjudication(passes / "adjudication.jsonl")
@@ -113,9 +99,9 @@ def second_pass_agreement(rows: list[dict], passes: Path) -> dict[str, float] | 
     for identifier, again in second.items():
         row = by_id.get(identifier)
         if row is None:
-            raise SystemExit(f"{again['origin']}: no source row has the id {identifier!r}")
+            raise SystemExit(f"{passes / again['origin']}: no source row has the id {identifier!r}")
         if len(again["stances"]) != len(row["targets"]):
-            raise SystemExit(f"{again['origin']}: {len(again['stances'])} stances for the {len(row['targets'])} targets of {row['origin']}")
+            raise SystemExit(f"{passes / again['origin']}: {len(again['stances'])} stances for the {len(row['targets'])} targets of {row['origin']}")
         for index, (target, stance) in enumerate(zip(row["targets"], again["stances"])):
             decision = decided.get((identifier, index))
             first = decision["first"] if decision else target["stance"]
