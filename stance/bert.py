@@ -4,7 +4,8 @@ Why: ``import transformers`` and building a model through ``AutoModel`` take abo
 rest of loading a model together; this module needs only ``torch``. It covers the encoders the default
 model uses (all-MiniLM-L6-v2 and any other BERT of the same design): absolute position embeddings, a
 GELU (or ReLU) feed-forward, no decoder, no pooler. :func:`supports` says whether it runs a given config;
-for anything else the caller builds the ``transformers`` model instead, and training always does.
+for anything else the caller builds the ``transformers`` model instead. Training builds it too, for
+its faster dropout (:func:`dropout`).
 
 :class:`BertEncoder` computes what ``transformers.BertModel(config, add_pooling_layer=False)`` computes,
 with the same parameter names, so the same ``model.safetensors`` loads into either unchanged. Its
@@ -27,7 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["BertSettings", "BertEncoder", "BertOutput", "supports", "ACTIVATIONS"]
+__all__ = ["BertSettings", "BertEncoder", "BertOutput", "supports", "dropout", "ACTIVATIONS"]
 
 
 def _gelu_new(x: torch.Tensor) -> torch.Tensor:
@@ -41,6 +42,21 @@ def _gelu_tanh(x: torch.Tensor) -> torch.Tensor:
 
 # The feed-forward activations, by config name, each exactly as transformers' ACT2FN computes it.
 ACTIVATIONS = {"gelu": F.gelu, "gelu_new": _gelu_new, "gelu_pytorch_tanh": _gelu_tanh, "relu": F.relu}
+
+
+def dropout(states: torch.Tensor, p: float) -> torch.Tensor:
+    """Inverted dropout in train mode: what ``F.dropout(states, p, True)`` computes, in distribution.
+
+    Why not ``F.dropout``: on the CPU it draws one random number per element, which measured 15% of a
+    MiniLM training step here (2026-11-29). Each 64-bit draw here gives four 16-bit ones, so an element is
+    kept with probability 1 - p to within 2**-16.
+    """
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+    count = states.numel()
+    draws = torch.randint(-(2**63), 2**63 - 1, ((count + 3) // 4,), dtype=torch.int64, device=states.device)
+    keep = draws.view(torch.int16)[:count].view(states.shape) >= round(p * 65536) - 32768
+    return states * keep.to(states.dtype) * (1.0 / (1.0 - p))
 
 
 @dataclass(frozen=True)
@@ -139,7 +155,7 @@ class _Embeddings(nn.Module):
         states = states + self.position_embeddings.weight[:length]
         states = self.LayerNorm(states)
         if self.training and self.dropout:
-            states = F.dropout(states, self.dropout, True)
+            states = dropout(states, self.dropout)
         return states
 
 
@@ -202,12 +218,12 @@ class _Layer(nn.Module):
         mixed = mixed.transpose(1, 2).reshape(states.shape)
         mixed = attention.output.dense(mixed)
         if training and self.hidden_dropout:
-            mixed = F.dropout(mixed, self.hidden_dropout, True)
+            mixed = dropout(mixed, self.hidden_dropout)
         states = attention.output.LayerNorm(mixed + states)
         inner = self.activation(self.intermediate.dense(states))
         inner = self.output.dense(inner)
         if training and self.hidden_dropout:
-            inner = F.dropout(inner, self.hidden_dropout, True)
+            inner = dropout(inner, self.hidden_dropout)
         return self.output.LayerNorm(inner + states)
 
 

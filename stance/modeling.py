@@ -96,23 +96,25 @@ class StanceNetwork(nn.Module):
     def build(cls, config: ModelConfig, load_base_weights: bool = True, for_loading: bool = False) -> "StanceNetwork":
         """A new network: the base encoder's weights (or random ones when there is no base) and fresh heads.
 
-        ``for_loading``: the caller loads every weight next (``load_network``). Where ``stance.bert`` runs the
-        saved ``config.encoder_config`` (BERT, MiniLM), the encoder is built with it, uninitialised and without
-        importing transformers (about 2 s of a model's load time); otherwise, and always for training, with
-        transformers.
+        Where ``stance.bert`` runs the encoder's config (BERT, MiniLM), the encoder is :class:`BertEncoder`,
+        for training as for inference: loading without importing transformers saves about 2 s, and
+        training gets its faster dropout. Other encoders come from transformers. ``for_loading``: the
+        caller loads every weight next (``load_network``), so nothing is initialised or read from the base.
         """
         from .bert import BertEncoder, supports
 
+        if not for_loading and config.base_model is not None:
+            from transformers import AutoConfig
+
+            config.encoder_config = AutoConfig.from_pretrained(str(resolve_base_model(config.base_model))).to_diff_dict()
         encoder: nn.Module
-        if for_loading and config.encoder_config and supports(config.encoder_config):
-            encoder = BertEncoder(config.encoder_config, initialize=False)
+        if config.encoder_config and supports(config.encoder_config):
+            encoder = BertEncoder(config.encoder_config, initialize=not for_loading)
         else:
             from transformers import AutoConfig, AutoModel
 
             if config.base_model is not None:
-                base = resolve_base_model(config.base_model)
-                encoder_config = AutoConfig.from_pretrained(str(base))
-                config.encoder_config = encoder_config.to_diff_dict()
+                encoder_config = AutoConfig.from_pretrained(str(resolve_base_model(config.base_model)))
             else:
                 encoder_config = AutoConfig.for_model(**config.encoder_config)
             encoder = AutoModel.from_config(encoder_config, add_pooling_layer=False)

@@ -324,3 +324,38 @@ print("ok")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "ok"
+
+
+def test_dropout_keeps_one_minus_p_and_rescales():
+    from stance.bert import dropout
+
+    torch.manual_seed(0)
+    ones = torch.ones(200_000)
+    for p in (0.1, 0.5):
+        out = dropout(ones, p)
+        kept = out != 0
+        assert abs(kept.float().mean().item() - (1 - p)) < 0.005
+        assert torch.allclose(out[kept], torch.full_like(out[kept], 1 / (1 - p)))
+        assert abs(out.mean().item() - 1.0) < 0.01
+    assert torch.equal(dropout(ones, 0.0), ones)
+    # odd sizes and other shapes: every element gets its own draw, the shape is kept
+    assert dropout(torch.ones(3, 5, 7, dtype=torch.bfloat16), 0.1).shape == (3, 5, 7)
+    # gradients pass through the kept elements only, scaled like the values
+    x = torch.ones(1000, requires_grad=True)
+    dropout(x, 0.2).sum().backward()
+    assert set(x.grad.unique().tolist()) <= {0.0, 1.25}
+    with pytest.raises(ValueError, match="dropout probability"):
+        dropout(ones, 1.0)
+
+
+def test_train_mode_drops_and_eval_mode_does_not():
+    encoder = BertEncoder(TINY_ENCODER)
+    ids = torch.randint(5, 90, (2, 9))
+    encoder.eval()
+    with torch.no_grad():
+        first, second = encoder(ids).last_hidden_state, encoder(ids).last_hidden_state
+    assert torch.equal(first, second)
+    encoder.train()
+    torch.manual_seed(1)
+    noisy = encoder(ids).last_hidden_state
+    assert not torch.allclose(noisy, first)

@@ -94,3 +94,25 @@ def test_unknown_task_or_stance_loader_is_rejected(tmp_path):
     config = tiny_config(tmp_path, train=[{"path": "train.jsonl", "task": "stance", "loader": "cdcp"}])
     with pytest.raises(ValueError, match="no stance loader 'cdcp'"):
         train(config)
+
+
+def test_type_and_stance_rows_of_one_text_train_in_one_pass():
+    from stance.training import join_tasks
+
+    target = {"mention": "Beijing", "start": 0, "end": 7, "actor": "China", "stance": "favor"}
+    kind = {"text": "Beijing will cut tariffs.", "label": "forecast", "domain": "trade", "source": "types", "task": "types"}
+    stance = {"text": "Beijing will cut tariffs.", "targets": [target], "source": "news", "task": "stance"}
+    other = {"text": "Exports rose 4%.", "label": "fact", "source": "types", "task": "types"}
+    rows = join_tasks([kind, other, stance, kind])
+    # The first type row and the stance row become one; the second type copy stays a type row.
+    assert len(rows) == 3
+    joined, rest = rows[0], rows[1:]
+    assert joined["label"] == "forecast" and joined["targets"] == [target] and joined["domain"] == "trade"
+    assert joined["source"] == "news + types" and joined["task"] == "both"
+    assert rest == [other, kind]
+    # Each task still sees the text as often as before: two type passes, one stance pass.
+    same = [r for r in rows if r["text"] == kind["text"]]
+    assert sum(r.get("label") is not None for r in same) == 2 and sum(bool(r.get("targets")) for r in same) == 1
+    # Nothing to join: rows come back unchanged, in order.
+    assert join_tasks([other, kind]) == [other, kind]
+    assert join_tasks([stance, stance]) == [stance, stance]
