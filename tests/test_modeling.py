@@ -98,3 +98,14 @@ def test_unknown_precision_is_refused(tiny_model_dir):
 
     with pytest.raises(ValueError, match="precision must be one of"):
         StanceModel.from_pretrained(tiny_model_dir, precision="fp8")
+
+
+def test_bert_encoders_train_on_the_plain_encoder_and_others_on_transformers():
+    from conftest import TINY_ENCODER
+    from stance.bert import BertEncoder
+
+    network = StanceNetwork.build(ModelConfig(base_model=None, encoder_config=dict(TINY_ENCODER)))
+    assert isinstance(network.encoder, BertEncoder) and network.encoder.training
+    # An architecture stance.bert does not compute (here: relative positions) comes from transformers.
+    relative = {**TINY_ENCODER, "position_embedding_type": "relative_key"}
+    assert not isinstance(StanceNetwork.build(ModelConfig(base_model=None, encoder_config=relative)).encoder, BertEncoder)
