@@ -28,6 +28,7 @@ from .lora import LoraSettings, apply_lora, merge_lora
 
 __all__ = ["ModelConfig", "StanceNetwork", "resolve_base_model", "save_network", "load_network", "PRECISIONS", "UNSAVABLE_PRECISIONS", "set_precision"]
 
+STANCE_POOLINGS = ("mean", "start+mean")
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 FORMAT_VERSION = 1
@@ -49,6 +50,10 @@ class ModelConfig:
     # An (opening, closing) pair of vocabulary tokens put around every actor mention before encoding
     # (``stance.features.mark_mentions``); None = the text as written.
     mention_markers: list[str] | None = None
+    # What the stance head reads for a mention besides the sentence vector: "mean" (of the mention's
+    # tokens, markers included) or "start+mean" (also the state of its first token: the opening marker
+    # when there are markers).
+    stance_pooling: str = "mean"
     # Low-rank adapters on a frozen encoder (``stance.lora.LoraSettings`` as a dict); None = none.
     lora: dict[str, Any] | None = None
     weights_dtype: str = "float32"
@@ -78,10 +83,13 @@ class StanceNetwork(nn.Module):
         self.config = config
         self.encoder = encoder
         hidden = encoder.config.hidden_size
+        if config.stance_pooling not in STANCE_POOLINGS:
+            raise ValueError(f"stance_pooling must be one of {STANCE_POOLINGS}, got {config.stance_pooling!r}")
+        mention_parts = 3 if config.stance_pooling == "start+mean" else 2
         self.type_head = nn.Sequential(nn.Dropout(config.head_dropout), nn.Linear(hidden, len(config.type_labels)))
         self.stance_head = nn.Sequential(
             nn.Dropout(config.head_dropout),
-            nn.Linear(2 * hidden, hidden),
+            nn.Linear(mention_parts * hidden, hidden),
             nn.GELU(),
             nn.Dropout(config.head_dropout),
             nn.Linear(hidden, len(config.stance_labels)),
@@ -176,7 +184,12 @@ class StanceNetwork(nn.Module):
         mentions = torch.bmm(mask, states) / sizes.clamp(min=1.0)
         sentence = pooled.unsqueeze(1).expand(-1, mask.shape[1], -1)
         mentions = torch.where(sizes > 0, mentions, sentence)
-        return self.stance_head(torch.cat([mentions, sentence], dim=-1))
+        parts = [mentions, sentence]
+        if self.config.stance_pooling == "start+mean":
+            first = mask.argmax(-1, keepdim=True)  # the first of the mention's tokens
+            start = torch.gather(states, 1, first.expand(-1, -1, states.shape[-1]))
+            parts.insert(0, torch.where(sizes > 0, start, sentence))
+        return self.stance_head(torch.cat(parts, dim=-1))
 
     def forward(
         self,

@@ -91,6 +91,8 @@ class TrainConfig:
     freeze: list[str] = field(default_factory=lambda: ["encoder.embeddings.word_embeddings"])
     # Put this (opening, closing) token pair around every actor mention (ModelConfig.mention_markers).
     mention_markers: list[str] | None = None
+    # What the stance head reads for a mention (ModelConfig.stance_pooling): "mean" or "start+mean".
+    stance_pooling: str = "mean"
     # [lora] in a file: train low-rank adapters (stance.lora.LoraSettings) on the frozen encoder.
     lora: dict[str, Any] | None = None
     # bf16 autocast in the training loop (fast on CPUs with native bf16); weights stay float32.
@@ -343,7 +345,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
 
     model_config = ModelConfig(
         base_model=config.base_model, encoder_config=dict(config.encoder_config), max_length=config.max_length,
-        lora=config.lora, mention_markers=config.mention_markers,
+        lora=config.lora, mention_markers=config.mention_markers, stance_pooling=config.stance_pooling,
     )
     network = StanceNetwork.build(model_config)
     network.soft_loss_weight = config.distill_weight

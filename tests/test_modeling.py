@@ -109,3 +109,30 @@ def test_bert_encoders_train_on_the_plain_encoder_and_others_on_transformers():
     # An architecture stance.bert does not compute (here: relative positions) comes from transformers.
     relative = {**TINY_ENCODER, "position_embedding_type": "relative_key"}
     assert not isinstance(StanceNetwork.build(ModelConfig(base_model=None, encoder_config=relative)).encoder, BertEncoder)
+
+
+def test_start_and_mean_pooling_reads_the_mentions_first_token(tmp_path):
+    from conftest import TINY_ENCODER
+
+    torch.manual_seed(0)
+    config = ModelConfig(base_model=None, encoder_config=dict(TINY_ENCODER), stance_pooling="start+mean")
+    network = StanceNetwork.build(config).eval()
+    assert network.stance_head[1].in_features == 3 * TINY_ENCODER["hidden_size"]
+    ids = torch.randint(5, 90, (2, 8))
+    mentions = torch.zeros(2, 2, 8, dtype=torch.long)
+    mentions[0, 0, 2:4] = 1
+    mentions[1, 0, 5] = 1  # the second mention of each row is padding
+    with torch.no_grad():
+        out = network(ids, torch.ones_like(ids), mention_mask=mentions)["stance_logits"]
+        states, pooled = network.encode(ids, torch.ones_like(ids))
+        start = states[0, 2]
+        mean = states[0, 2:4].mean(0)
+        expected = network.stance_head(torch.cat([start, mean, pooled[0]]))
+    assert out.shape == (2, 2, 3)
+    assert torch.allclose(out[0, 0], expected, atol=1e-5)
+    save_network(network, tmp_path)
+    again = load_network(tmp_path).eval()
+    with torch.no_grad():
+        assert torch.allclose(again(ids, torch.ones_like(ids), mention_mask=mentions)["stance_logits"], out, atol=1e-5)
+    with pytest.raises(ValueError, match="stance_pooling"):
+        StanceNetwork.build(ModelConfig(base_model=None, encoder_config=dict(TINY_ENCODER), stance_pooling="max"))
