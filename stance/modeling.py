@@ -111,21 +111,25 @@ class StanceNetwork(nn.Module):
         """
         from .bert import BertEncoder, supports
 
+        transformers_config = None
         if not for_loading and config.base_model is not None:
             from transformers import AutoConfig
 
-            config.encoder_config = AutoConfig.from_pretrained(str(resolve_base_model(config.base_model))).to_diff_dict()
+            transformers_config = AutoConfig.from_pretrained(str(resolve_base_model(config.base_model)))
+            config.encoder_config = transformers_config.to_diff_dict()
         encoder: nn.Module
         if config.encoder_config and supports(config.encoder_config):
             encoder = BertEncoder(config.encoder_config, initialize=not for_loading)
         else:
             from transformers import AutoConfig, AutoModel
 
-            if config.base_model is not None:
-                encoder_config = AutoConfig.from_pretrained(str(resolve_base_model(config.base_model)))
-            else:
-                encoder_config = AutoConfig.for_model(**config.encoder_config)
-            encoder = AutoModel.from_config(encoder_config, add_pooling_layer=False)
+            if transformers_config is None:
+                transformers_config = (
+                    AutoConfig.from_pretrained(str(resolve_base_model(config.base_model)))
+                    if config.base_model is not None
+                    else AutoConfig.for_model(**config.encoder_config)
+                )
+            encoder = AutoModel.from_config(transformers_config, add_pooling_layer=False)
         network = cls(config, encoder)
         if config.base_model is not None and load_base_weights:
             network.load_base_weights()

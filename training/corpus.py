@@ -167,6 +167,22 @@ def read_passes(
     return labels
 
 
+def first_label(where: str, current: str, second: str, decision: dict | None, field: str, adjudication: Path) -> str:
+    """The first pass's label of one item (a sentence, a mention), checked against the second pass.
+
+    ``current`` is the label the source carries now, ``decision`` the adjudication's row for the item (its
+    ``first`` is the label before adjudication, ``field`` the decided one). Stops when the passes disagree
+    and nothing was decided, or when the source does not carry the decision.
+    """
+    first = decision.get("first", current) if decision else current
+    if first != second:
+        if decision is None:
+            raise SystemExit(f"{where}: the passes disagree ({first} vs {second}) and {adjudication} has no decision")
+        if decision[field] != current:
+            raise SystemExit(f"{where}: labelled {current}, but the adjudication decided {decision[field]}")
+    return first
+
+
 def agreement(first: list[str], second: list[str]) -> dict[str, float]:
     """Raw agreement, Cohen's kappa, and macro-F1 of the second pass scored against the first."""
     n = len(first)

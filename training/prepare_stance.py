@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 from stance.data import DataError, iter_jsonl  # noqa: E402
 from stance.labels import STANCES  # noqa: E402
 from training.corpus import (  # noqa: E402
-    agreement, check_fields, count_table, deduplicate, read_passes, row_id, update_card, write_splits,
+    agreement, check_fields, count_table, deduplicate, first_label, read_passes, row_id, update_card, write_splits,
 )
 from training.prepare_types import DOMAINS  # noqa: E402
 
@@ -103,14 +103,8 @@ def second_pass_agreement(rows: list[dict], passes: Path) -> dict[str, float] | 
         if len(again["stances"]) != len(row["targets"]):
             raise SystemExit(f"{passes / again['origin']}: {len(again['stances'])} stances for the {len(row['targets'])} targets of {row['origin']}")
         for index, (target, stance) in enumerate(zip(row["targets"], again["stances"])):
-            decision = decided.get((identifier, index))
-            first = decision["first"] if decision else target["stance"]
-            if first != stance:
-                if decision is None:
-                    raise SystemExit(f"{row['origin']}: target {index} ({target['mention']!r}): the passes disagree "
-                                     f"({first} vs {stance}) and {passes / 'adjudication.jsonl'} has no decision")
-                if decision["stance"] != target["stance"]:
-                    raise SystemExit(f"{row['origin']}: target {index} is labelled {target['stance']}, but the adjudication decided {decision['stance']}")
+            where = f"{row['origin']}: target {index} ({target['mention']!r})"
+            first = first_label(where, target["stance"], stance, decided.get((identifier, index)), "stance", passes / "adjudication.jsonl")
             first_labels.append(first)
             second_labels.append(stance)
     stats = agreement(first_labels, second_labels)

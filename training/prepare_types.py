@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 from stance.data import iter_jsonl  # noqa: E402
 from stance.labels import SENTENCE_TYPES  # noqa: E402
 from training.corpus import (  # noqa: E402
-    agreement, check_fields, count_table, deduplicate, print_label_counts, read_pass, read_passes, row_id, update_card,
+    agreement, check_fields, count_table, deduplicate, first_label, print_label_counts, read_pass, read_passes, row_id, update_card,
     write_splits,
 )
 
@@ -63,13 +63,7 @@ def second_pass_agreement(rows: list[dict], passes: Path) -> dict[str, float] | 
         if identifier not in by_id:
             raise SystemExit(f"{passes / again['origin']}: no source row has the id {identifier!r}")
         row = by_id[identifier]
-        decision = decided.get(identifier)
-        first = decision.get("first", row["label"]) if decision else row["label"]
-        if first != again["label"]:
-            if decision is None:
-                raise SystemExit(f"{row['origin']}: the passes disagree ({first} vs {again['label']}) and {passes / 'adjudication.jsonl'} has no decision")
-            if decision["label"] != row["label"]:
-                raise SystemExit(f"{row['origin']}: labelled {row['label']}, but the adjudication decided {decision['label']}")
+        first = first_label(row["origin"], row["label"], again["label"], decided.get(identifier), "label", passes / "adjudication.jsonl")
         first_labels.append(first)
         second_labels.append(again["label"])
     stats = agreement(first_labels, second_labels)
