@@ -30,6 +30,10 @@ from training.corpus import (  # noqa: E402
 DEFAULT_TEXTS = REPO.parent / "shared" / "datasets" / "newsmtsc" / "train.jsonl"
 
 
+def _file_number(path: Path) -> int:
+    return int(path.stem.rsplit("_", 1)[1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=Path, default=DEFAULT_TEXTS, help="NewsMTSC's train.jsonl")
@@ -38,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
 
     texts = newsmtsc_sentences(args.texts)
     passes = args.out / "passes"
-    first = read_passes(sorted(passes.glob("first_*.jsonl")))  # one file per annotator
+    # In labelling order (first_2 before first_10), so that of two near duplicates the row labelled
+    # earlier is kept and a new batch never moves or drops a row already in a split.
+    first = read_passes(sorted(passes.glob("first_*.jsonl"), key=_file_number))  # one file per annotator
     second = read_passes(sorted(passes.glob("second*.jsonl")))  # one blind pass per batch
     decided = read_pass(args.out / "adjudication.jsonl", {*SENTENCE_TYPES, "drop"})
     for gid in [*first, *second, *decided]:
