@@ -103,3 +103,14 @@ def test_shipped_stance_corpus_carries_every_adjudicated_label():
     stats = stance_agreement(read_sources(REPO / "data" / "stance" / "sources"), REPO / "data" / "stance" / "passes")
     assert stats is not None and stats["sentences"] >= 190
     assert stats["kappa"] > 0.8
+
+
+def test_numbered_files_are_read_in_labelling_order():
+    from pathlib import Path
+
+    from training.corpus import in_labelling_order
+
+    names = ["first_10.jsonl", "first_2.jsonl", "s10_law.jsonl", "first_1.jsonl", "s9_geo.jsonl", "b2_econ.jsonl", "climate.jsonl"]
+    assert [p.name for p in in_labelling_order(Path(n) for n in names)] == [
+        "b2_econ.jsonl", "climate.jsonl", "first_1.jsonl", "first_2.jsonl", "first_10.jsonl", "s9_geo.jsonl", "s10_law.jsonl",
+    ]

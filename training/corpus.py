@@ -34,6 +34,13 @@ def split_of(identifier: str) -> str:
     return SPLITS[-1][0]
 
 
+def in_labelling_order(paths) -> list[Path]:
+    """Numbered corpus files in the order they were written (``first_2`` before ``first_10``, ``s9_`` before
+    ``s10_``): of two near duplicates :func:`deduplicate` keeps the earlier, so a new file never drops or
+    moves a row already in a split."""
+    return sorted(paths, key=lambda path: [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)])
+
+
 def shingles(text: str) -> set[tuple[str, ...]]:
     words = normalise(text).split()
     return {tuple(words[i : i + 3]) for i in range(max(1, len(words) - 2))}

@@ -24,14 +24,10 @@ from stance.data import DataError, write_jsonl  # noqa: E402
 from stance.data.overlay import newsmtsc_sentences, text_fingerprint  # noqa: E402
 from stance.labels import SENTENCE_TYPES  # noqa: E402
 from training.corpus import (  # noqa: E402
-    SPLITS, agreement, count_table, deduplicate, print_label_counts, read_pass, read_passes, split_of, update_card,
+    SPLITS, agreement, count_table, deduplicate, in_labelling_order, print_label_counts, read_pass, read_passes, split_of, update_card,
 )
 
 DEFAULT_TEXTS = REPO.parent / "shared" / "datasets" / "newsmtsc" / "train.jsonl"
-
-
-def _file_number(path: Path) -> int:
-    return int(path.stem.rsplit("_", 1)[1])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,9 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
     texts = newsmtsc_sentences(args.texts)
     passes = args.out / "passes"
-    # In labelling order (first_2 before first_10), so that of two near duplicates the row labelled
-    # earlier is kept and a new batch never moves or drops a row already in a split.
-    first = read_passes(sorted(passes.glob("first_*.jsonl"), key=_file_number))  # one file per annotator
+    first = read_passes(in_labelling_order(passes.glob("first_*.jsonl")))  # one file per annotator
     second = read_passes(sorted(passes.glob("second*.jsonl")))  # one blind pass per batch
     decided = read_pass(args.out / "adjudication.jsonl", {*SENTENCE_TYPES, "drop"})
     for gid in [*first, *second, *decided]:

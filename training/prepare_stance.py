@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 from stance.data import DataError, iter_jsonl  # noqa: E402
 from stance.labels import STANCES  # noqa: E402
 from training.corpus import (  # noqa: E402
-    agreement, check_fields, count_table, deduplicate, first_label, read_passes, row_id, update_card, write_splits,
+    agreement, check_fields, count_table, deduplicate, first_label, in_labelling_order, read_passes, row_id, update_card, write_splits,
 )
 from training.prepare_types import DOMAINS  # noqa: E402
 
@@ -63,7 +63,7 @@ def locate(text: str, targets: list[dict], path: Path, line: int) -> list[dict]:
 
 def read_sources(folder: Path) -> list[dict]:
     rows = []
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in in_labelling_order(folder.glob("*.jsonl")):
         for line, row in iter_jsonl(path):
             check_fields(row, path, line, REQUIRED, {"domain": DOMAINS, "register": REGISTERS})
             if not isinstance(row.get("targets"), list) or not row["targets"]:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 from stance.data import iter_jsonl  # noqa: E402
 from stance.labels import SENTENCE_TYPES  # noqa: E402
 from training.corpus import (  # noqa: E402
-    agreement, check_fields, count_table, deduplicate, first_label, print_label_counts, read_pass, read_passes, row_id, update_card,
+    agreement, check_fields, count_table, deduplicate, first_label, in_labelling_order, print_label_counts, read_pass, read_passes, row_id, update_card,
     write_splits,
 )
 
@@ -42,7 +42,7 @@ REQUIRED = ("text", "label", "domain", "register", "kind")
 
 def read_sources(folder: Path) -> list[dict]:
     rows = []
-    for path in sorted(folder.glob("*.jsonl")):
+    for path in in_labelling_order(folder.glob("*.jsonl")):
         for line, row in iter_jsonl(path):
             if isinstance(row.get("domain"), str):
                 row["domain"] = DOMAIN_ALIASES.get(row["domain"], row["domain"])
