@@ -244,11 +244,12 @@ class StanceModel:
                 out = self.network(
                     input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], mention_mask=inputs["mention_mask"]
                 )
-                type_logits = out["logits"].float() / self.config.type_temperature
-                stance_logits = out["stance_logits"].float() / self.config.stance_temperature
+                # One softmax and one conversion to Python lists per batch, not per sentence.
+                batch_types = (out["logits"].float() / self.config.type_temperature).softmax(-1).tolist()
+                batch_stances = (out["stance_logits"].float() / self.config.stance_temperature).softmax(-1).tolist()
                 for row, i in enumerate(batch):
-                    type_probs[i] = type_logits[row].softmax(-1).tolist()
-                    stance_probs[i] = stance_logits[row, : len(spans[i])].softmax(-1).tolist()
+                    type_probs[i] = batch_types[row]
+                    stance_probs[i] = batch_stances[row][: len(spans[i])]
         types = [_prediction(self.type_labels, row) for row in type_probs]
         stances = [[_prediction(self.stance_labels, row) for row in rows] for rows in stance_probs]
         return types, stances, truncated

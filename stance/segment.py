@@ -70,7 +70,56 @@ _POSSIBLE_BOUNDARY = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s")
 def _segmenter():
     import pysbd  # imported lazily: it compiles many regexes
 
+    _give_pysbd_a_larger_regex_cache()
     return pysbd.Segmenter(language="en", clean=False)
+
+
+class _CachingRe:
+    """The ``re`` module as pysbd calls it, with a larger cache of compiled patterns.
+
+    pysbd builds a pattern per abbreviation it meets (hundreds) and passes pattern strings to ``re.sub``
+    and friends; they overflow ``re``'s own cache of 512, so the same patterns are compiled again and
+    again, about 40% of segmentation time on news text. Same patterns, same flags, same results.
+    """
+
+    def __init__(self, size: int = 8192):
+        self._compile = lru_cache(maxsize=size)(re.compile)
+
+    def __getattr__(self, name: str):
+        return getattr(re, name)
+
+    def compile(self, pattern, flags=0):
+        return self._compile(pattern, flags)
+
+    def search(self, pattern, string, flags=0):
+        return self._compile(pattern, flags).search(string)
+
+    def match(self, pattern, string, flags=0):
+        return self._compile(pattern, flags).match(string)
+
+    def findall(self, pattern, string, flags=0):
+        return self._compile(pattern, flags).findall(string)
+
+    def finditer(self, pattern, string, flags=0):
+        return self._compile(pattern, flags).finditer(string)
+
+    def split(self, pattern, string, maxsplit=0, flags=0):
+        return self._compile(pattern, flags).split(string, maxsplit)
+
+    def sub(self, pattern, repl, string, count=0, flags=0):
+        return self._compile(pattern, flags).sub(repl, string, count)
+
+
+def _give_pysbd_a_larger_regex_cache() -> None:
+    """Point the pysbd modules that match at run time to :class:`_CachingRe` (only pysbd sees it)."""
+    import importlib
+
+    caching = _CachingRe()
+    for name in ("abbreviation_replacer", "between_punctuation", "cleaner", "exclamation_words", "lists_item_replacer",
+                 "processor", "punctuation_replacer", "segmenter", "utils", "lang.common.common"):
+        module = importlib.import_module(f"pysbd.{name}")
+        if getattr(module, "re", None) is re:
+            module.re = caching
 
 
 def segment(text: str) -> list[Span]:

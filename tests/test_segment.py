@@ -108,3 +108,27 @@ def test_fast_cut_gives_pysbd_sentences():
     expected = [s.strip() for s in _segmenter().segment(TRICKY_PROSE) if s.strip()]
     assert [s.strip() for s in _sentences(TRICKY_PROSE)] == expected
     assert "Exports fell sharply." in expected and "Analysts were surprised." in expected
+
+
+def test_pysbd_regex_cache_matches_re_and_is_what_pysbd_uses():
+    import re
+
+    import pysbd.abbreviation_replacer
+
+    from stance.segment import _CachingRe, _segmenter
+
+    cached = _CachingRe(size=4)
+    text = "Gen. Li met the U.S. envoy. He left at 5 p.m. Talks ended."
+    # More distinct patterns than the cache holds, each used twice: evicted patterns compile again.
+    for abbr in ["gen", "u.s", "p.m", "he", "talks", "gen"] * 2:
+        pattern = r"(?:^|\s){}".format(re.escape(abbr))
+        assert cached.findall(pattern, text, flags=re.IGNORECASE) == re.findall(pattern, text, flags=re.IGNORECASE)
+        assert cached.sub(pattern, "#", text) == re.sub(pattern, "#", text)
+        found, expected = cached.search(pattern, text), re.search(pattern, text)
+        assert (found and found.span()) == (expected and expected.span())
+        assert [m.span() for m in cached.finditer(pattern, text)] == [m.span() for m in re.finditer(pattern, text)]
+        assert cached.split(pattern, text) == re.split(pattern, text)
+    assert cached.escape("a.b") == re.escape("a.b") and cached.IGNORECASE is re.IGNORECASE
+    _segmenter()
+    assert isinstance(pysbd.abbreviation_replacer.re, _CachingRe)
+    assert texts(text) == ["Gen. Li met the U.S. envoy.", "He left at 5 p.m.", "Talks ended."]
