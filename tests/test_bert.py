@@ -301,7 +301,10 @@ def test_lora_and_int8_swap_the_plain_encoders_linear_layers():
         expected = network(input_ids=ids, attention_mask=mask, mention_mask=mention)["logits"]
         quantized, _ = set_precision(network, "int8")
         got = quantized(input_ids=ids, attention_mask=mask, mention_mask=mention)["logits"]
-    assert type(quantized.encoder.encoder.layer[0].attention.self.query) is not torch.nn.Linear
+    query = quantized.encoder.encoder.layer[0].attention.self.query
+    assert type(query) is not torch.nn.Linear and query.weight().qscheme() == torch.per_channel_affine
+    # The heads stay in float: a sliver of the compute, and they read the final states directly.
+    assert type(quantized.type_head[1]) is torch.nn.Linear and type(quantized.stance_head[-1]) is torch.nn.Linear
     assert (got - expected).abs().max() < 0.05
 
 
