@@ -305,7 +305,8 @@ def load_network(directory: str | Path) -> StanceNetwork:
 # Inference precisions. bf16 halves memory traffic and uses the CPU's bf16 dot-product instructions where
 # it has them (AVX512-BF16, AMX); int8 quantizes the encoder's linear layers dynamically, per channel.
 # onnx runs the fp32 network in ONNX Runtime and onnx-int8 a dynamically int8-quantized copy of it (both
-# need the onnx extra; see ``stance.onnx``). The benchmark (``python -m benchmarks``) measures speed and accuracy of each against fp32.
+# need the onnx extra; see ``stance.onnx``). The benchmark (``python -m benchmarks``) measures speed and
+# accuracy of each against fp32.
 PRECISIONS = ("auto", "fp32", "bf16", "int8", "onnx", "onnx-int8")
 # The precisions whose network is not a StanceNetwork and so cannot be saved.
 UNSAVABLE_PRECISIONS = ("int8", "onnx", "onnx-int8")
