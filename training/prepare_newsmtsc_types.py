@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     texts = newsmtsc_sentences(args.texts)
     passes = args.out / "passes"
     first = read_passes(in_labelling_order(passes.glob("first_*.jsonl")))  # one file per annotator
-    second = read_passes(sorted(passes.glob("second*.jsonl")))  # one blind pass per batch
+    second = read_passes(in_labelling_order(passes.glob("second*.jsonl")))  # one blind pass per batch
     decided = read_pass(args.out / "adjudication.jsonl", {*SENTENCE_TYPES, "drop"})
     for gid in [*first, *second, *decided]:
         if gid not in texts:

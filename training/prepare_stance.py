@@ -90,7 +90,7 @@ def _read_adjudication(path: Path) -> dict[tuple[str, int], dict]:
 def second_pass_agreement(rows: list[dict], passes: Path) -> dict[str, float] | None:
     """Per-mention agreement of the second passes in ``passes`` with the first labels (before
     adjudication), or None when there is no second pass."""
-    second = read_passes(sorted(passes.glob("second_*.jsonl")), key="id", allowed=set(STANCES), field="stances", many=True)
+    second = read_passes(in_labelling_order(passes.glob("second_*.jsonl")), key="id", allowed=set(STANCES), field="stances", many=True)
     if not second:
         return None
     decided = _read_adjudication(passes / "adjudication.jsonl")

@@ -53,7 +53,7 @@ def read_sources(folder: Path) -> list[dict]:
 
 def second_pass_agreement(rows: list[dict], passes: Path) -> dict[str, float] | None:
     """Agreement of the second passes in ``passes`` with the first labels (before adjudication), or None."""
-    second = read_passes(sorted(passes.glob("second_*.jsonl")), key="id")
+    second = read_passes(in_labelling_order(passes.glob("second_*.jsonl")), key="id")
     if not second:
         return None
     decided = read_pass(passes / "adjudication.jsonl", set(SENTENCE_TYPES), key="id") if (passes / "adjudication.jsonl").exists() else {}
