@@ -97,8 +97,10 @@ class StanceNetwork(nn.Module):
         # Class weights for the training loss; set by training, never saved with the model.
         self.register_buffer("type_loss_weights", None, persistent=False)
         self.register_buffer("stance_loss_weights", None, persistent=False)
-        # Weight of the distillation terms (teacher soft targets) in the loss; set by training, never saved.
+        # Weight and temperature of the distillation terms (teacher soft targets) in the loss; set by
+        # training, never saved.
         self.soft_loss_weight = 1.0
+        self.soft_loss_temperature = 1.0
 
     @classmethod
     def build(cls, config: ModelConfig, load_base_weights: bool = True, for_loading: bool = False) -> "StanceNetwork":
@@ -242,10 +244,20 @@ class StanceNetwork(nn.Module):
                 continue
             has = soft.sum(-1) > 0
             if has.any():
-                # float32 log-probabilities: under bf16 autocast the logits arrive in bf16
-                cross_entropy = -(soft * logits.float().log_softmax(-1)).sum(-1)
-                loss = loss + self.soft_loss_weight * cross_entropy[has].mean()
+                loss = loss + self.soft_loss_weight * self._soft_cross_entropy(logits[has], soft[has])
         return loss
+
+    def _soft_cross_entropy(self, logits: torch.Tensor, soft: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy of ``logits`` toward the teacher's probabilities ``soft``, both softened by
+        ``soft_loss_temperature`` T (Hinton et al.): the teacher's probabilities raised to 1/T and renormalised
+        are its softmax at temperature T, so cached probabilities serve any T. The T² factor keeps the
+        gradient's scale independent of T."""
+        temperature = self.soft_loss_temperature
+        # float32 log-probabilities: under bf16 autocast the logits arrive in bf16
+        log_student = (logits.float() / temperature).log_softmax(-1)
+        if temperature != 1.0:
+            soft = (soft.float().clamp_min(1e-12).log() / temperature).softmax(-1)
+        return -(soft * log_student).sum(-1).mean() * temperature**2
 
 
 def save_network(network: StanceNetwork, directory: str | Path, weights_dtype: str | None = None) -> None:

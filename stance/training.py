@@ -98,9 +98,11 @@ class TrainConfig:
     # bf16 autocast in the training loop (fast on CPUs with native bf16); weights stay float32.
     bf16: bool = False
     # Knowledge distillation (stance.distillation): a trained model folder whose probabilities on the
-    # training rows are soft targets beside the gold labels, their loss weighted by distill_weight.
+    # training rows are soft targets beside the gold labels, their loss weighted by distill_weight, both
+    # teacher and student softened by distill_temperature.
     teacher: str | None = None
     distill_weight: float = 1.0
+    distill_temperature: float = 1.0
     weights_dtype: str = "float16"
     seed: int = 13
     checkpoint_dir: str | None = None
@@ -349,6 +351,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     )
     network = StanceNetwork.build(model_config)
     network.soft_loss_weight = config.distill_weight
+    network.soft_loss_temperature = config.distill_temperature
     if config.freeze:
         network.freeze(config.freeze)
     tokenizer_source = resolve_base_model(config.base_model or config.tokenizer)
@@ -515,6 +518,7 @@ def _distillation_summary(config: TrainConfig, train_rows: list[dict[str, Any]])
     return {
         "teacher": Path(config.teacher).name,
         "weight": config.distill_weight,
+        "temperature": config.distill_temperature,
         "train_rows_scored": sum(1 for r in train_rows if r.get("type_scores")),
         "train_mentions_scored": sum(1 for r in train_rows for t in r.get("targets") or [] if t.get("stance_scores")),
     }
@@ -552,7 +556,8 @@ def _write_card(
     )
     distilled = summary["distillation"]
     distillation = (
-        f"Distilled from teacher `{distilled['teacher']}`: its probabilities are soft targets (weight {distilled['weight']}) "
+        f"Distilled from teacher `{distilled['teacher']}`: its probabilities are soft targets (weight {distilled['weight']}, "
+        f"temperature {distilled.get('temperature', 1.0)}) "
         f"for {distilled['train_rows_scored']} training rows and {distilled['train_mentions_scored']} mentions.\n"
         if distilled else ""
     )

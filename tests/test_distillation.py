@@ -128,6 +128,24 @@ def test_soft_targets_alone_train_the_network(tiny_model_dir, tiny_model):
     assert network.stance_head[-1].weight.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("temperature", [1.0, 2.0, 4.0])
+def test_soft_loss_is_lowest_where_the_student_matches_the_teacher_at_any_temperature(tiny_model_dir, temperature):
+    network = load_network(tiny_model_dir)
+    network.soft_loss_temperature = temperature
+    teacher_logits = torch.tensor([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]])
+    soft = teacher_logits.softmax(-1)
+    matching = teacher_logits.clone().requires_grad_(True)
+    loss = network._soft_cross_entropy(matching, soft)
+    loss.backward()
+    assert matching.grad.abs().max() < 1e-5  # the teacher's own logits are a minimum at every T
+    # The soft targets are the teacher's softmax at T, and T² scales the loss: the cross-entropy of
+    # uniform logits is T² log 3.
+    uniform = network._soft_cross_entropy(torch.zeros(2, 3), soft)
+    assert uniform.item() == pytest.approx(temperature**2 * torch.log(torch.tensor(3.0)).item(), rel=1e-5)
+    other = torch.tensor([[-1.0, 2.0, 0.0], [1.0, -1.0, 2.0]])
+    assert network._soft_cross_entropy(other, soft) > loss
+
+
 @pytest.mark.slow
 def test_distilled_training_run_records_its_teacher(tiny_model_dir, tmp_path, monkeypatch):
     from stance.modeling import StanceNetwork
@@ -147,6 +165,7 @@ def test_distilled_training_run_records_its_teacher(tiny_model_dir, tmp_path, mo
         max_steps=4,
         teacher=str(tiny_model_dir),
         distill_weight=0.5,
+        distill_temperature=2.0,
         train=[{"path": "train.jsonl"}, {"path": "stance.jsonl", "task": "stance"}],
     )
     result = train(config)
@@ -155,7 +174,7 @@ def test_distilled_training_run_records_its_teacher(tiny_model_dir, tmp_path, mo
     assert (tmp_path / "model-checkpoints" / "teacher_scores.jsonl").is_file()
     data = json.loads((tmp_path / "model" / "training.json").read_text())
     distilled = data["data"]["distillation"]
-    assert distilled["teacher"] == tiny_model_dir.name and distilled["weight"] == 0.5
+    assert distilled["teacher"] == tiny_model_dir.name and distilled["weight"] == 0.5 and distilled["temperature"] == 2.0
     assert distilled["train_rows_scored"] == data["data"]["train_rows"] == len(TINY_ROWS) + len(TINY_STANCE_ROWS)
     gold_mentions = sum(len(targets) for _, targets in TINY_STANCE_ROWS)
     assert distilled["train_mentions_scored"] > gold_mentions  # plus actors found in the type rows
