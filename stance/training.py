@@ -164,6 +164,9 @@ class TrainConfig:
             values["checkpoint_dir"] = resolve(raw["checkpoint_dir"])
         if raw.get("teacher"):
             values["teacher"] = resolve(raw["teacher"])
+        temperature = raw.get("distill_temperature", 1.0)
+        if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or temperature <= 0:
+            raise DataError(origin, None, f"distill_temperature must be a positive number, got {temperature!r}")
         return cls(**values)
 
 

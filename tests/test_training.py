@@ -51,6 +51,9 @@ def test_config_errors(tmp_path):
     (tmp_path / "bad3.toml").write_text("output_dir = [\n")
     with pytest.raises(DataError, match="broken TOML"):
         TrainConfig.from_file(tmp_path / "bad3.toml")
+    (tmp_path / "bad4.toml").write_text("output_dir = 'x'\ndistill_temperature = 0\n[[train]]\npath = 'a.jsonl'\n")
+    with pytest.raises(DataError, match="distill_temperature must be a positive number, got 0"):
+        TrainConfig.from_file(tmp_path / "bad4.toml")
 
 
 def test_overlap_with_evaluation_sets_is_removed(tmp_path):
