@@ -109,6 +109,12 @@ class TrainConfig:
     logging_steps: int = 20
     progress: bool = True
 
+    def __post_init__(self) -> None:
+        # Checked here, not only when a file is read: the loss divides by it, from Python as from a file.
+        temperature = self.distill_temperature
+        if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or temperature <= 0:
+            raise ValueError(f"distill_temperature must be a positive number, got {temperature!r}")
+
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> "TrainConfig":
         """Read a TOML config; relative paths in it are relative to the file, not to the caller."""
@@ -164,10 +170,10 @@ class TrainConfig:
             values["checkpoint_dir"] = resolve(raw["checkpoint_dir"])
         if raw.get("teacher"):
             values["teacher"] = resolve(raw["teacher"])
-        temperature = raw.get("distill_temperature", 1.0)
-        if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or temperature <= 0:
-            raise DataError(origin, None, f"distill_temperature must be a positive number, got {temperature!r}")
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ValueError as err:
+            raise DataError(origin, None, str(err)) from None
 
 
 @dataclass
@@ -560,7 +566,7 @@ def _write_card(
     distilled = summary["distillation"]
     distillation = (
         f"Distilled from teacher `{distilled['teacher']}`: its probabilities are soft targets (weight {distilled['weight']}, "
-        f"temperature {distilled.get('temperature', 1.0)}) "
+        f"temperature {distilled['temperature']}) "
         f"for {distilled['train_rows_scored']} training rows and {distilled['train_mentions_scored']} mentions.\n"
         if distilled else ""
     )
