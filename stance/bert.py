@@ -11,8 +11,9 @@ its faster dropout (:func:`dropout`).
 with the same parameter names, so the same ``model.safetensors`` loads into either unchanged. Its
 non-persistent buffers (``embeddings.position_ids``, ``embeddings.token_type_ids``) are the ones
 ``BertModel`` has, and like there they are not part of the state dict. Attention runs through
-``torch.nn.functional.scaled_dot_product_attention`` with the padding mask; dropout follows BERT's
-(``hidden_dropout_prob``, ``attention_probs_dropout_prob``), so the module is also correct in train mode.
+``torch.nn.functional.scaled_dot_product_attention`` with the padding mask at inference; in train mode,
+dropout follows BERT's (``hidden_dropout_prob``, ``attention_probs_dropout_prob``, the latter on the
+attention probabilities of an explicit softmax), so the module is also correct for training.
 It runs in float32 and bfloat16 and exports to ONNX with the TorchScript exporter (``stance.onnx``).
 """
 
@@ -212,9 +213,10 @@ class _Layer(nn.Module):
         key = attention.self.key(states).view(shape).transpose(1, 2)
         value = attention.self.value(states).view(shape).transpose(1, 2)
         training = self.training
-        mixed = F.scaled_dot_product_attention(
-            query, key, value, attn_mask=mask, dropout_p=self.attention_dropout if training else 0.0, scale=self.scale
-        )
+        if training and self.attention_dropout:
+            mixed = _attention_with_dropout(query, key, value, mask, self.scale, self.attention_dropout)
+        else:
+            mixed = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=self.scale)
         mixed = mixed.transpose(1, 2).reshape(states.shape)
         mixed = attention.output.dense(mixed)
         if training and self.hidden_dropout:
@@ -225,6 +227,21 @@ class _Layer(nn.Module):
         if training and self.hidden_dropout:
             inner = dropout(inner, self.hidden_dropout)
         return self.output.LayerNorm(inner + states)
+
+
+def _attention_with_dropout(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None, scale: float, p: float
+) -> torch.Tensor:
+    """Attention with dropout on its probabilities, as BERT trains: what SDPA computes with ``dropout_p=p``.
+
+    Why not SDPA: on the CPU, SDPA with dropout takes its math path and draws the mask with ``bernoulli_``,
+    which measured 8% of a MiniLM training step here; with :func:`dropout` instead, a step took 14% less
+    (0.754 -> 0.647 s, batch 64, bf16 autocast, 2026-11-29).
+    """
+    scores = torch.matmul(query, key.transpose(-1, -2)) * scale
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.matmul(dropout(scores.softmax(-1), p), value)
 
 
 class _Layers(nn.Module):

@@ -362,3 +362,27 @@ def test_train_mode_drops_and_eval_mode_does_not():
     torch.manual_seed(1)
     noisy = encoder(ids).last_hidden_state
     assert not torch.allclose(noisy, first)
+
+
+def test_training_attention_dropout_is_unbiased_and_never_attends_to_padding():
+    from torch.nn import functional as F
+
+    from stance.bert import _attention_with_dropout
+
+    torch.manual_seed(0)
+    query, key, value = (torch.randn(2, 3, 5, 4) for _ in range(3))
+    keep = torch.ones(2, 5, dtype=torch.bool)
+    keep[0, 3:] = False  # the first row's last two tokens are padding
+    mask = keep[:, None, None, :]
+    exact = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=0.5)
+    draws = torch.stack([_attention_with_dropout(query, key, value, mask, 0.5, 0.3) for _ in range(4000)])
+    assert not torch.equal(draws[0], draws[1])
+    assert torch.allclose(draws.mean(0), exact, atol=0.06)
+    # values at padded positions never reach the output, whatever the dropout draws
+    changed = value.clone()
+    changed[0, :, 3:] = 100.0
+    torch.manual_seed(7)
+    before = _attention_with_dropout(query, key, value, mask, 0.5, 0.3)
+    torch.manual_seed(7)
+    after = _attention_with_dropout(query, key, changed, mask, 0.5, 0.3)
+    assert torch.equal(before, after)
