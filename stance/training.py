@@ -4,7 +4,8 @@ jointly, with the transformers Trainer.
 Every data source names its task: ``types`` rows carry a sentence ``label``, ``stance`` rows carry
 ``targets`` with spans and stances. Batches mix both; each row contributes the loss of the task it is
 labelled for (see ``StanceNetwork.forward``). With a ``teacher`` model, training rows also carry its
-probabilities as soft targets (``stance.distillation``).
+probabilities as soft targets (``stance.distillation``), and ``unlabelled`` sources (texts without labels,
+split into sentences) add sentences that the student learns from the teacher alone.
 
 A run is described by a TOML file (see ``training/configs/``) read into :class:`TrainConfig`; command-line
 flags override single fields. The run is reproducible (fixed seeds, fixed dev split), checkpoints every
@@ -24,10 +25,10 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .data import DataError, read_typed_sentences
+from .data import DataError, read_typed_sentences, read_unlabelled_sentences
 from .labels import SENTENCE_TYPES, STANCES
 
-TASKS = ("types", "stance")
+TASKS = ("types", "stance", "unlabelled")
 
 __all__ = ["DataSource", "TrainConfig", "TrainResult", "load_sources", "prepare_rows", "train"]
 
@@ -36,7 +37,9 @@ log = logging.getLogger("stance.training")
 
 @dataclass
 class DataSource:
-    """A labelled file: the project's JSONL (``loader = "jsonl"``) or a public format by loader name.
+    """A labelled file: the project's JSONL (``loader = "jsonl"``) or a public format by loader name; or,
+    with ``task = "unlabelled"``, a JSONL file of ``{"text"}`` objects (articles or sentences) without
+    labels, for distillation only (it needs a ``teacher``, and serves no [[dev]] or [[evaluate]] set).
 
     ``weight`` repeats (2.0) or subsamples (0.5) the rows, to set how much a source counts in the mix.
     ``part`` takes one side of a fixed held-out split of the file (``train`` or ``heldout``, a
@@ -114,6 +117,13 @@ class TrainConfig:
         temperature = self.distill_temperature
         if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or temperature <= 0:
             raise ValueError(f"distill_temperature must be a positive number, got {temperature!r}")
+        # Unlabelled sentences carry no loss but the teacher's: without one they would only cost time.
+        unlabelled = [s.label() for s in self.train if s.task == "unlabelled"]
+        if unlabelled and not self.teacher:
+            raise ValueError(f"unlabelled training source {unlabelled[0]} needs a teacher (set `teacher`)")
+        scored = [s.label() for s in self.dev + self.evaluate if s.task == "unlabelled"]
+        if scored:
+            raise ValueError(f"[[dev]] and [[evaluate]] sets need labels; {scored[0]} has task 'unlabelled'")
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> "TrainConfig":
@@ -191,8 +201,12 @@ HELDOUT_SEED = 13
 
 
 def read_source(source: DataSource) -> list[dict[str, Any]]:
-    """The labelled rows of one source (its ``part`` of them), unweighted, tagged with the source name."""
-    if source.task == "stance":
+    """The rows of one source (its ``part`` of them), unweighted, tagged with the source name."""
+    if source.task == "unlabelled":
+        if source.loader != "jsonl":
+            raise ValueError(f"data source {source.label()}: unlabelled texts are read from JSONL (loader 'jsonl'), not {source.loader!r}")
+        loaded = read_unlabelled_sentences(source.path)
+    elif source.task == "stance":
         from .data.targets import load_newsmtsc, read_stance_rows
         from .data.topics import TOPIC_LOADERS, anchored
 
@@ -221,7 +235,8 @@ def read_source(source: DataSource) -> list[dict[str, Any]]:
 
 
 def load_sources(sources: list[DataSource], rng: random.Random | None = None) -> list[dict[str, Any]]:
-    """Rows with a definite label from every source, each tagged with its source and task, weighted."""
+    """The rows of every source (labelled, or unlabelled for distillation), each tagged with its source and
+    task, weighted."""
     rows: list[dict[str, Any]] = []
     for source in sources:
         missing = source.missing_file()
@@ -272,14 +287,17 @@ def join_tasks(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def split_dev(rows: list[dict[str, Any]], fraction: float, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(train, dev) for a config without [[dev]] sources: whole texts, stratified by task and label
-    (the majority stance for stance rows), by :func:`stance.data.targets.split_by_text`."""
+    (the majority stance for stance rows), by :func:`stance.data.targets.split_by_text`. Unlabelled rows
+    all train: dev measures against labels."""
     from .data.targets import majority_stance, split_by_text
 
     def task_and_label(group: list[dict[str, Any]]) -> str:
         first = group[0]
         return f"{first.get('task')}:{first.get('label') or majority_stance(group)}"
 
-    return split_by_text(rows, fraction, seed, stratum=task_and_label)
+    unlabelled = [r for r in rows if r.get("task") == "unlabelled"]
+    train, dev = split_by_text([r for r in rows if r.get("task") != "unlabelled"], fraction, seed, stratum=task_and_label)
+    return train + unlabelled, dev
 
 
 def _match_key(text: str) -> str:

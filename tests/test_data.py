@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from stance.data import DataError, read_typed_sentences, to_dataset, write_jsonl
+from stance.data import DataError, read_typed_sentences, read_unlabelled_sentences, to_dataset, write_jsonl
 
 
 def write(tmp_path, content: bytes | str, name="rows.jsonl"):
@@ -61,3 +61,29 @@ def test_write_then_read(tmp_path):
     rows = [{"text": "Beijing said “no”.", "label": "fact", "source": "x"}]
     assert write_jsonl(rows, tmp_path / "out" / "rows.jsonl") == 1
     assert read_typed_sentences(tmp_path / "out" / "rows.jsonl") == rows
+
+
+def test_unlabelled_texts_are_split_into_sentences_that_keep_their_row(tmp_path):
+    article = "Beijing widened the scheme on Monday.\n\nAnalysts expect more ports to join. Washington should respond."
+    path = write(tmp_path, json.dumps({"text": article, "doc": "a1"}) + "\n\n" + json.dumps({"text": "One line."}) + "\n")
+    rows = read_unlabelled_sentences(path)
+    assert [r["text"] for r in rows] == [
+        "Beijing widened the scheme on Monday.", "Analysts expect more ports to join.", "Washington should respond.", "One line."
+    ]
+    assert [r.get("doc") for r in rows] == ["a1", "a1", "a1", None] and [r["line"] for r in rows] == [1, 1, 1, 3]
+    assert all("label" not in r for r in rows)
+
+
+@pytest.mark.parametrize(
+    "content, where, reason",
+    [
+        ('{"text": "Fine."}\n{"title": "no text"}\n', ":2: field 'text'", "missing"),
+        ('{"text": " \\n "}\n', ":1: field 'text'", "empty text"),
+        ("\n", "rows.jsonl", "no rows"),
+    ],
+)
+def test_bad_unlabelled_rows_name_file_line_and_reason(tmp_path, content, where, reason):
+    path = write(tmp_path, content)
+    with pytest.raises(DataError) as err:
+        read_unlabelled_sentences(path)
+    assert str(path) in str(err.value) and where in str(err.value) and reason in str(err.value)

@@ -159,6 +159,8 @@ def test_distilled_training_run_records_its_teacher(tiny_model_dir, tmp_path, mo
 
     monkeypatch.setattr(StanceNetwork, "_loss", recording_loss)
     write_stance_rows(tmp_path / "stance.jsonl")
+    # Two unlabelled sentences: the student learns them from the teacher alone.
+    (tmp_path / "news.jsonl").write_text(json.dumps({"text": "Beijing signed the deal. Washington objected."}) + "\n")
     config = tiny_config(
         tmp_path,
         train_rows=TINY_ROWS,
@@ -166,7 +168,7 @@ def test_distilled_training_run_records_its_teacher(tiny_model_dir, tmp_path, mo
         teacher=str(tiny_model_dir),
         distill_weight=0.5,
         distill_temperature=2.0,
-        train=[{"path": "train.jsonl"}, {"path": "stance.jsonl", "task": "stance"}],
+        train=[{"path": "train.jsonl"}, {"path": "stance.jsonl", "task": "stance"}, {"path": "news.jsonl", "task": "unlabelled"}],
     )
     result = train(config)
     assert result.global_step == 4
@@ -175,7 +177,7 @@ def test_distilled_training_run_records_its_teacher(tiny_model_dir, tmp_path, mo
     data = json.loads((tmp_path / "model" / "training.json").read_text())
     distilled = data["data"]["distillation"]
     assert distilled["teacher"] == tiny_model_dir.name and distilled["weight"] == 0.5 and distilled["temperature"] == 2.0
-    assert distilled["train_rows_scored"] == data["data"]["train_rows"] == len(TINY_ROWS) + len(TINY_STANCE_ROWS)
+    assert distilled["train_rows_scored"] == data["data"]["train_rows"] == len(TINY_ROWS) + len(TINY_STANCE_ROWS) + 2
     gold_mentions = sum(len(targets) for _, targets in TINY_STANCE_ROWS)
     assert distilled["train_mentions_scored"] > gold_mentions  # plus actors found in the type rows
     assert sum(data["data"]["train_stance_counts"].values()) == gold_mentions

@@ -1,11 +1,13 @@
 """Training smoke tests on a tiny random encoder: a few steps on CPU in seconds."""
 
+import json
+
 import pytest
 
 from conftest import TINY_ROWS, TINY_STANCE_ROWS, tiny_config, write_rows, write_stance_rows
 from stance.data import DataError
 from stance.pipeline import StanceModel
-from stance.training import TrainConfig, train
+from stance.training import TrainConfig, prepare_rows, train
 
 pytestmark = pytest.mark.slow
 
@@ -54,6 +56,28 @@ def test_config_errors(tmp_path):
     (tmp_path / "bad4.toml").write_text("output_dir = 'x'\ndistill_temperature = 0\n[[train]]\npath = 'a.jsonl'\n")
     with pytest.raises(DataError, match="distill_temperature must be a positive number, got 0"):
         TrainConfig.from_file(tmp_path / "bad4.toml")
+
+
+def test_unlabelled_sources_need_a_teacher_and_never_score(tmp_path):
+    unlabelled = {"path": "news.jsonl", "task": "unlabelled"}
+    with pytest.raises(ValueError, match="unlabelled training source news.jsonl needs a teacher"):
+        tiny_config(tmp_path, train=[{"path": "train.jsonl"}, unlabelled])
+    with pytest.raises(ValueError, match=r"\[\[evaluate\]\] sets need labels; news.jsonl"):
+        tiny_config(tmp_path, teacher="t", evaluate=[unlabelled])
+
+
+def test_unlabelled_sentences_all_train_when_dev_is_split_off(tmp_path):
+    news = "Beijing widened the scheme. Analysts expect more ports to join.\n\nWashington should respond."
+    (tmp_path / "news.jsonl").write_text(json.dumps({"text": news}) + "\n")
+    config = tiny_config(tmp_path, teacher="t", dev=[], dev_fraction=0.25,
+                         train=[{"path": "train.jsonl"}, {"path": "news.jsonl", "task": "unlabelled", "weight": 2.0}])
+    train_rows, dev_rows, _ = prepare_rows(config)
+    unlabelled = [r for r in train_rows if r["task"] == "unlabelled"]
+    assert sorted({r["text"] for r in unlabelled}) == [
+        "Analysts expect more ports to join.", "Beijing widened the scheme.", "Washington should respond."
+    ]
+    assert len(unlabelled) == 6 and all(r.get("label") is None and not r.get("targets") for r in unlabelled)
+    assert dev_rows and all(r["task"] == "types" for r in dev_rows)
 
 
 def test_overlap_with_evaluation_sets_is_removed(tmp_path):

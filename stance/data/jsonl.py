@@ -15,7 +15,7 @@ from typing import Any
 from ..labels import SENTENCE_TYPES, LabelSet
 from .errors import DataError
 
-__all__ = ["iter_jsonl", "read_typed_sentences", "write_jsonl", "to_dataset"]
+__all__ = ["iter_jsonl", "read_typed_sentences", "read_unlabelled_sentences", "write_jsonl", "to_dataset"]
 
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -46,11 +46,7 @@ def read_typed_sentences(path: str | Path, labels: LabelSet = SENTENCE_TYPES) ->
     """Rows with a non-empty ``text`` and a ``label`` from ``labels``; extra fields kept as they are."""
     rows = []
     for number, row in iter_jsonl(path):
-        text = row.get("text")
-        if not isinstance(text, str):
-            raise DataError(path, number, "missing or not a string" if text is None else f"not a string ({type(text).__name__})", "text")
-        if not text.strip():
-            raise DataError(path, number, "empty text", "text")
+        _check_text(path, number, row)
         label = row.get("label")
         if label not in labels:
             raise DataError(path, number, f"unknown label {label!r}; expected one of {', '.join(labels)}", "label")
@@ -58,6 +54,30 @@ def read_typed_sentences(path: str | Path, labels: LabelSet = SENTENCE_TYPES) ->
     if not rows:
         raise DataError(path, None, "no rows")
     return rows
+
+
+def read_unlabelled_sentences(path: str | Path) -> list[dict[str, Any]]:
+    """The sentences of unlabelled texts: one ``{"text", ...}`` object per line (an article, a paragraph or
+    a sentence), split by ``stance.segment`` as ``analyze`` splits text. Each sentence keeps its row's other
+    fields and gains ``line`` (its row's line number), so it can be traced back to its document."""
+    from ..segment import segment
+
+    rows = []
+    for number, row in iter_jsonl(path):
+        text = _check_text(path, number, row)
+        rows.extend({**row, "text": span.text, "line": number} for span in segment(text))
+    if not rows:
+        raise DataError(path, None, "no rows")
+    return rows
+
+
+def _check_text(path: str | Path, number: int, row: dict[str, Any]) -> str:
+    text = row.get("text")
+    if not isinstance(text, str):
+        raise DataError(path, number, "missing or not a string" if text is None else f"not a string ({type(text).__name__})", "text")
+    if not text.strip():
+        raise DataError(path, number, "empty text", "text")
+    return text
 
 
 def write_jsonl(rows: Iterable[dict[str, Any]], path: str | Path) -> int:
