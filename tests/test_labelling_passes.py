@@ -114,3 +114,62 @@ def test_numbered_files_are_read_in_labelling_order():
     assert [p.name for p in in_labelling_order(Path(n) for n in names)] == [
         "b2_econ.jsonl", "climate.jsonl", "first_1.jsonl", "first_2.jsonl", "first_10.jsonl", "s9_geo.jsonl", "s10_law.jsonl",
     ]
+
+
+def test_stance_second_pass_from_sample_to_applied_decisions(tmp_path):
+    """sample -> second pass -> blinded disagreements -> decisions applied, and prepare_stance accepts the result."""
+    from training.prepare_stance import read_sources, second_pass_agreement as stance_agreement
+    from training.stance_second_pass import apply, disagree, sample
+
+    data = tmp_path / "stance"
+    (data / "sources").mkdir(parents=True)
+    (data / "passes").mkdir()
+    texts = [
+        ("Beijing praised Brussels for the deal.", [("Beijing", "against"), ("Brussels", "favor")]),
+        ("Washington blamed Tehran for the attack.", [("Washington", "neutral"), ("Tehran", "against")]),
+        ("The IMF cut its forecast.", [("IMF", "neutral")]),
+    ]
+    sources = [{"text": t, "targets": [{"mention": m, "actor": m, "stance": s} for m, s in targets],
+                "domain": "geopolitics", "register": "wire_report", "kind": "plain"} for t, targets in texts]
+    _write(data / "sources" / "s1_geo.jsonl", sources)
+    _write(data / "dev.jsonl", [{"text": texts[0][0]}, {"text": texts[1][0]}])
+    _write(data / "test.jsonl", [])
+    _write(data / "passes" / "second_1.jsonl", [{"id": row_id(texts[1][0]), "stances": ["neutral", "against"]}])
+    work = tmp_path / "work"
+
+    picked = sample(data, work, parts=2, seed=1, unseen_eval=True, batch=[], fraction=0.1)
+    assert [r["text"] for r in picked] == [texts[0][0]]  # the other dev row has a pass, the third is training
+    asked = [json.loads(line) for line in (work / "input_0.jsonl").read_text().splitlines()]
+    assert "stance" not in json.dumps(asked) and (work / "input_1.jsonl").read_text() == ""
+    _write(work / "second_0.jsonl", [{"id": asked[0]["id"], "stances": ["neutral", "favor"]}])
+    (work / "second_1.jsonl").write_text("")
+
+    cases = disagree(data, work, adjudicators=1, seed=1)
+    assert [(c["target"], {c["label_A"], c["label_B"]}) for c in cases] == [(0, {"neutral", "against"})]
+    _write(work / "adjudication_raw_0.jsonl", [{"id": cases[0]["id"], "target": 0, "stance": "neutral", "reason": "Beijing only speaks: praise for another actor takes no side on the speaker"}])
+    assert apply(data, work, "second_2") == {("against", "neutral"): 1}
+
+    rows = read_sources(data / "sources")
+    assert [t["stance"] for t in rows[0]["targets"]] == ["neutral", "favor"]
+    stats = stance_agreement(rows, data / "passes")
+    assert stats["sentences"] == 2 and stats["disagreements"] == 1 and stats["n"] == 4
+    with pytest.raises(SystemExit, match="never overwritten"):
+        apply(data, work, "second_2")
+
+
+def test_stance_second_pass_refuses_answers_out_of_order(tmp_path):
+    from training.stance_second_pass import disagree
+
+    data = tmp_path / "stance"
+    (data / "sources").mkdir(parents=True)
+    _write(data / "sources" / "s1_geo.jsonl", [{"text": "The IMF cut its forecast.", "targets": [{"mention": "IMF", "actor": "IMF", "stance": "neutral"}],
+                                                "domain": "geopolitics", "register": "wire_report", "kind": "plain"}])
+    work = tmp_path / "work"
+    work.mkdir()
+    _write(work / "input_0.jsonl", [{"id": row_id("The IMF cut its forecast."), "text": "The IMF cut its forecast.", "mentions": []}])
+    _write(work / "second_0.jsonl", [{"id": "someone-else", "stances": ["neutral"]}])
+    with pytest.raises(SystemExit, match="not those of input_0.jsonl"):
+        disagree(data, work, adjudicators=1, seed=1)
+    _write(work / "second_0.jsonl", [{"id": row_id("The IMF cut its forecast."), "stances": ["neutral", "favor"]}])
+    with pytest.raises(SystemExit, match="needs 1 stances"):
+        disagree(data, work, adjudicators=1, seed=1)
