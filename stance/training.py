@@ -61,6 +61,8 @@ class DataSource:
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise ValueError(f"data source {self.label()}: task must be one of {TASKS}, got {self.task!r}")
+        if self.task == "unlabelled" and self.loader != "jsonl":
+            raise ValueError(f"data source {self.label()}: unlabelled texts are read from JSONL (loader 'jsonl'), not {self.loader!r}")
         if self.part not in (None, "train", "heldout"):
             raise ValueError(f"data source {self.label()}: part must be 'train' or 'heldout', got {self.part!r}")
 
@@ -203,8 +205,6 @@ HELDOUT_SEED = 13
 def read_source(source: DataSource) -> list[dict[str, Any]]:
     """The rows of one source (its ``part`` of them), unweighted, tagged with the source name."""
     if source.task == "unlabelled":
-        if source.loader != "jsonl":
-            raise ValueError(f"data source {source.label()}: unlabelled texts are read from JSONL (loader 'jsonl'), not {source.loader!r}")
         loaded = read_unlabelled_sentences(source.path)
     elif source.task == "stance":
         from .data.targets import load_newsmtsc, read_stance_rows

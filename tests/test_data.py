@@ -28,22 +28,25 @@ def test_mixed_type_extra_field_is_kept_as_json(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "content, where, reason",
+    "reader, content, where, reason",
     [
-        ('{"text": "ok", "label": "fact"}\n{"text": "x", "label": "rumour"}\n', ":2: field 'label'", "unknown label 'rumour'"),
-        ('{"text": "   ", "label": "fact"}\n', ":1: field 'text'", "empty text"),
-        ('{"label": "fact"}\n', ":1: field 'text'", "missing"),
-        ('{"text": 5, "label": "fact"}\n', ":1: field 'text'", "not a string"),
-        ('{"text": "ok", "label": "fact"}\n{"text": "broken",\n', ":2", "broken JSON"),
-        ('["text", "fact"]\n', ":1", "expected a JSON object"),
-        (b'{"text": "ok", "label": "fact"}\n{"text": "caf\xe9", "label": "fact"}\n', ":2", "not valid UTF-8"),
-        ("\n\n", "rows.jsonl", "no rows"),
+        (read_typed_sentences, '{"text": "ok", "label": "fact"}\n{"text": "x", "label": "rumour"}\n', ":2: field 'label'", "unknown label 'rumour'"),
+        (read_typed_sentences, '{"text": "   ", "label": "fact"}\n', ":1: field 'text'", "empty text"),
+        (read_typed_sentences, '{"label": "fact"}\n', ":1: field 'text'", "missing"),
+        (read_typed_sentences, '{"text": 5, "label": "fact"}\n', ":1: field 'text'", "not a string"),
+        (read_typed_sentences, '{"text": "ok", "label": "fact"}\n{"text": "broken",\n', ":2", "broken JSON"),
+        (read_typed_sentences, '["text", "fact"]\n', ":1", "expected a JSON object"),
+        (read_typed_sentences, b'{"text": "ok", "label": "fact"}\n{"text": "caf\xe9", "label": "fact"}\n', ":2", "not valid UTF-8"),
+        (read_typed_sentences, "\n\n", "rows.jsonl", "no rows"),
+        (read_unlabelled_sentences, '{"text": "Fine."}\n{"title": "no text"}\n', ":2: field 'text'", "missing"),
+        (read_unlabelled_sentences, '{"text": " \\n "}\n', ":1: field 'text'", "empty text"),
+        (read_unlabelled_sentences, "\n", "rows.jsonl", "no rows"),
     ],
 )
-def test_bad_rows_name_file_line_and_reason(tmp_path, content, where, reason):
+def test_bad_rows_name_file_line_and_reason(tmp_path, reader, content, where, reason):
     path = write(tmp_path, content)
     with pytest.raises(DataError) as err:
-        read_typed_sentences(path)
+        reader(path)
     assert str(path) in str(err.value) and where in str(err.value) and reason in str(err.value)
 
 
@@ -72,18 +75,3 @@ def test_unlabelled_texts_are_split_into_sentences_that_keep_their_row(tmp_path)
     ]
     assert [r.get("doc") for r in rows] == ["a1", "a1", "a1", None] and [r["line"] for r in rows] == [1, 1, 1, 3]
     assert all("label" not in r for r in rows)
-
-
-@pytest.mark.parametrize(
-    "content, where, reason",
-    [
-        ('{"text": "Fine."}\n{"title": "no text"}\n', ":2: field 'text'", "missing"),
-        ('{"text": " \\n "}\n', ":1: field 'text'", "empty text"),
-        ("\n", "rows.jsonl", "no rows"),
-    ],
-)
-def test_bad_unlabelled_rows_name_file_line_and_reason(tmp_path, content, where, reason):
-    path = write(tmp_path, content)
-    with pytest.raises(DataError) as err:
-        read_unlabelled_sentences(path)
-    assert str(path) in str(err.value) and where in str(err.value) and reason in str(err.value)

@@ -64,6 +64,8 @@ def test_unlabelled_sources_need_a_teacher_and_never_score(tmp_path):
         tiny_config(tmp_path, train=[{"path": "train.jsonl"}, unlabelled])
     with pytest.raises(ValueError, match=r"\[\[evaluate\]\] sets need labels; news.jsonl"):
         tiny_config(tmp_path, teacher="t", evaluate=[unlabelled])
+    with pytest.raises(ValueError, match="unlabelled texts are read from JSONL"):
+        tiny_config(tmp_path, teacher="t", train=[{**unlabelled, "loader": "cdcp"}])
 
 
 def test_unlabelled_sentences_all_train_when_dev_is_split_off(tmp_path):

@@ -119,14 +119,15 @@ def apply(data: Path, work: Path, name: str) -> Counter:
     if [(c["id"], c["target"]) for c in cases] != [(row.get("id"), row.get("target")) for _, row, _ in decisions]:
         raise SystemExit(f"{work}: the adjudication_raw files do not answer the to_adjudicate files case by case, in order")
     by_id = {row_id(source["text"]): source for source, _ in answered}
-    records, changes = [], {}
+    records: list[dict] = []
+    changes: dict[str, dict[int, str]] = {}  # row id -> {mention index: decided stance}
     for (line, decision, path), case in zip(decisions, cases):
         if decision.get("stance") not in (case["label_A"], case["label_B"]) or not str(decision.get("reason", "")).strip():
             raise SystemExit(f"{path}:{line}: needs a stance that is label_A or label_B of its case, and a reason")
         first = by_id[decision["id"]]["targets"][decision["target"]]["stance"]
         records.append({"id": decision["id"], "target": decision["target"], "stance": decision["stance"], "first": first, "reason": decision["reason"]})
         if decision["stance"] != first:
-            changes[(decision["id"], decision["target"])] = decision["stance"]
+            changes.setdefault(decision["id"], {})[decision["target"]] = decision["stance"]
     _write(passes / f"{name}.jsonl", [{"id": row_id(source["text"]), "stances": stances} for source, stances in answered])
     with (passes / "adjudication.jsonl").open("a", encoding="utf-8") as out:
         out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
@@ -137,14 +138,16 @@ def apply(data: Path, work: Path, name: str) -> Counter:
             if not line.strip():
                 continue
             row = json.loads(line)
-            identifier = row_id(row["text"])
-            for (key, index), stance in changes.items():
-                if key == identifier:
+            decided = changes.get(row_id(row["text"]))
+            if decided:
+                for index, stance in decided.items():
                     row["targets"][index]["stance"] = stance
-                    lines[n], touched = json.dumps(row, ensure_ascii=False) + "\n", True
+                lines[n], touched = json.dumps(row, ensure_ascii=False) + "\n", True
         if touched:
             path.write_text("".join(lines), encoding="utf-8")
-    return Counter((by_id[key]["targets"][index]["stance"], stance) for (key, index), stance in changes.items())
+    return Counter(
+        (by_id[key]["targets"][index]["stance"], stance) for key, decided in changes.items() for index, stance in decided.items()
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
