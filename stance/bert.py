@@ -215,6 +215,8 @@ class _Layer(nn.Module):
         training = self.training
         if training and self.attention_dropout:
             mixed = _attention_with_dropout(query, key, value, mask, self.scale, self.attention_dropout)
+        elif query.dtype == torch.bfloat16 and not torch.jit.is_tracing():
+            mixed = _attention_bmm(query, key, value, mask, self.scale)
         else:
             mixed = F.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=self.scale)
         mixed = mixed.transpose(1, 2).reshape(states.shape)
@@ -243,6 +245,30 @@ def _attention_with_dropout(
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))
     return torch.matmul(dropout(scores.softmax(-1), p), value)
+
+
+def _attention_bmm(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None, scale: float
+) -> torch.Tensor:
+    """Attention as two batched matrix products, for bf16 inference: what SDPA computes without dropout.
+
+    Why not SDPA: for news sentences (25 to 80 tokens, batch 64, 12 heads) bf16 SDPA took 4.6 ms a layer on
+    this CPU and this 1.9 ms, with the same error against an fp32 reference; over the benchmark corpus's 33
+    batches the encoder took 5.3 s instead of 5.6 (medians of 6, 2026-11-29). The softmax runs in float32:
+    bf16 softmax was as slow as SDPA at some lengths. In fp32 SDPA is as fast, so that path keeps it.
+    """
+    batch, heads, length, size = query.shape
+    query = query.reshape(batch * heads, length, size)
+    key = key.reshape(batch * heads, length, size).transpose(1, 2)
+    if mask is None:
+        scores = torch.bmm(query, key).mul_(scale)
+    else:
+        bias = torch.zeros(mask.shape, dtype=query.dtype, device=query.device).masked_fill_(~mask, float("-inf"))
+        bias = bias.expand(batch, heads, length, length).reshape(batch * heads, length, length)
+        scores = torch.baddbmm(bias, query, key, alpha=scale)
+    probabilities = torch.softmax(scores, -1, dtype=torch.float32).to(value.dtype)
+    mixed = torch.bmm(probabilities, value.reshape(batch * heads, length, size))
+    return mixed.view(batch, heads, length, size)
 
 
 class _Layers(nn.Module):
