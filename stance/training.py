@@ -129,16 +129,16 @@ class TrainConfig:
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> "TrainConfig":
-        """Read a TOML config; relative paths in it are relative to the file, not to the caller."""
-        path = Path(path)
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise DataError(path, None, "config file not found") from None
-        except tomllib.TOMLDecodeError as err:
-            raise DataError(path, None, f"broken TOML: {err}") from None
+        """Read a TOML config; relative paths in it are relative to the file, not to the caller.
+
+        ``extends = "other.toml"`` makes the file a variant of another: its [[train]], [[dev]] and
+        [[evaluate]] sources and its ``exclude`` paths are added to the other file's, and every other
+        setting it names replaces the other's. A variant must name its own ``output_dir``, so that it never
+        overwrites the model of the file it extends.
+        """
+        raw = _read_config(Path(path), ())
         raw.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.from_dict(raw, base_dir=path.resolve().parent, origin=str(path))
+        return cls.from_dict(raw, base_dir=Path(path).resolve().parent, origin=str(path))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], base_dir: Path = Path("."), origin: str = "config") -> "TrainConfig":
@@ -186,6 +186,52 @@ class TrainConfig:
             return cls(**values)
         except ValueError as err:
             raise DataError(origin, None, str(err)) from None
+
+
+_SOURCE_LISTS = ("train", "dev", "evaluate")
+_PATH_SETTINGS = ("output_dir", "checkpoint_dir", "teacher")
+
+
+def _read_config(path: Path, extending: tuple[Path, ...]) -> dict[str, Any]:
+    """The settings of one TOML file with ``extends`` applied, every path in them made absolute (each file's
+    relative paths are relative to that file, and a variant mixes paths from two files)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(path, None, "config file not found") from None
+    except tomllib.TOMLDecodeError as err:
+        raise DataError(path, None, f"broken TOML: {err}") from None
+    folder = path.resolve().parent
+
+    def absolute(value: Any) -> Any:
+        return str((folder / value).resolve()) if isinstance(value, str) and value else value
+
+    for key in _PATH_SETTINGS:
+        if key in raw:
+            raw[key] = absolute(raw[key])
+    if isinstance(raw.get("exclude"), list):
+        raw["exclude"] = [absolute(p) for p in raw["exclude"]]
+    for key in _SOURCE_LISTS:
+        for item in raw.get(key, []):
+            if isinstance(item, dict):
+                item.update({k: absolute(item[k]) for k in ("path", "texts") if k in item})
+    base_name = raw.pop("extends", None)
+    if base_name is None:
+        return raw
+    if not isinstance(base_name, str):
+        raise DataError(path, None, f"`extends` must name a config file, got {base_name!r}")
+    if "output_dir" not in raw:
+        raise DataError(path, None, f"extends {base_name} but names no `output_dir` of its own: it would overwrite that file's model")
+    base_path = (folder / base_name).resolve()
+    if base_path in extending or base_path == path.resolve():
+        raise DataError(path, None, f"`extends` makes a cycle through {base_path.name}")
+    merged = _read_config(base_path, extending + (path.resolve(),))
+    for key, value in raw.items():
+        if key in _SOURCE_LISTS or key == "exclude":
+            merged[key] = list(merged.get(key, [])) + list(value)
+        else:
+            merged[key] = value
+    return merged
 
 
 @dataclass

@@ -43,6 +43,37 @@ def test_resume_from_checkpoint(tmp_path):
     assert result.global_step == 12 and result.steps_run == 4  # it continued, it did not start over
 
 
+def test_config_extends_another(tmp_path):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "base.toml").write_text(
+        "output_dir = 'model'\nepochs = 4\nbatch_size = 64\nexclude = ['held.jsonl']\nfreeze = ['a']\n"
+        "[[train]]\npath = 'types.jsonl'\n[[evaluate]]\npath = 'test.jsonl'\n"
+    )
+    (tmp_path / "variant.toml").write_text(
+        "extends = 'base/base.toml'\noutput_dir = 'other'\nepochs = 2\nexclude = ['more.jsonl']\nfreeze = ['b']\n"
+        "[[train]]\npath = 'extra.jsonl'\ntask = 'stance'\n"
+    )
+    config = TrainConfig.from_file(tmp_path / "variant.toml")
+    base, here = (tmp_path / "base").resolve(), tmp_path.resolve()
+    assert (config.epochs, config.batch_size, config.freeze) == (2, 64, ["b"])
+    assert config.output_dir == str(here / "other")
+    # Sources and exclusions add up, each path relative to the file that names it.
+    assert [(s.path, s.task) for s in config.train] == [(str(base / "types.jsonl"), "types"), (str(here / "extra.jsonl"), "stance")]
+    assert [s.path for s in config.evaluate] == [str(base / "test.jsonl")]
+    assert config.exclude == [str(base / "held.jsonl"), str(here / "more.jsonl")]
+
+    (tmp_path / "no_output.toml").write_text("extends = 'base/base.toml'\nepochs = 2\n")
+    with pytest.raises(DataError, match="no `output_dir` of its own"):
+        TrainConfig.from_file(tmp_path / "no_output.toml")
+    (tmp_path / "a.toml").write_text("extends = 'b.toml'\noutput_dir = 'a'\n")
+    (tmp_path / "b.toml").write_text("extends = 'a.toml'\noutput_dir = 'b'\n")
+    with pytest.raises(DataError, match="cycle"):
+        TrainConfig.from_file(tmp_path / "a.toml")
+    (tmp_path / "lost.toml").write_text("extends = 'nowhere.toml'\noutput_dir = 'x'\n")
+    with pytest.raises(DataError, match="nowhere.toml.*config file not found"):
+        TrainConfig.from_file(tmp_path / "lost.toml")
+
+
 def test_config_errors(tmp_path):
     (tmp_path / "bad.toml").write_text("output_dir = 'x'\n[[train]]\npath = 'a.jsonl'\nunknown = 1\n")
     with pytest.raises(DataError, match=r"\[\[train\]\] #1"):
