@@ -119,7 +119,9 @@ def test_numbered_files_are_read_in_labelling_order():
 def test_stance_second_pass_from_sample_to_applied_decisions(tmp_path):
     """sample -> second pass -> blinded disagreements -> decisions applied, and prepare_stance accepts the result."""
     from training.prepare_stance import read_sources, second_pass_agreement as stance_agreement
-    from training.stance_second_pass import apply, disagree, sample
+    from training.second_pass import CORPORA, apply, disagree, sample
+
+    corpus = CORPORA["stance"]
 
     data = tmp_path / "stance"
     (data / "sources").mkdir(parents=True)
@@ -137,29 +139,30 @@ def test_stance_second_pass_from_sample_to_applied_decisions(tmp_path):
     _write(data / "passes" / "second_1.jsonl", [{"id": row_id(texts[1][0]), "stances": ["neutral", "against"]}])
     work = tmp_path / "work"
 
-    picked = sample(data, work, parts=2, seed=1, unseen_eval=True, batch=[], fraction=0.1)
+    picked = sample(corpus, data, work, parts=2, seed=1, unseen_eval=True, batch=[], fraction=0.1)
     assert [r["text"] for r in picked] == [texts[0][0]]  # the other dev row has a pass, the third is training
     asked = [json.loads(line) for line in (work / "input_0.jsonl").read_text().splitlines()]
     assert "stance" not in json.dumps(asked) and (work / "input_1.jsonl").read_text() == ""
     _write(work / "second_0.jsonl", [{"id": asked[0]["id"], "stances": ["neutral", "favor"]}])
     (work / "second_1.jsonl").write_text("")
 
-    cases = disagree(data, work, adjudicators=1, seed=1)
+    cases = disagree(corpus, data, work, adjudicators=1, seed=1)
     assert [(c["target"], {c["label_A"], c["label_B"]}) for c in cases] == [(0, {"neutral", "against"})]
     _write(work / "adjudication_raw_0.jsonl", [{"id": cases[0]["id"], "target": 0, "stance": "neutral", "reason": "Beijing only speaks: praise for another actor takes no side on the speaker"}])
-    assert apply(data, work, "second_2") == {("against", "neutral"): 1}
+    assert apply(corpus, data, work, "second_2") == {("against", "neutral"): 1}
 
     rows = read_sources(data / "sources")
     assert [t["stance"] for t in rows[0]["targets"]] == ["neutral", "favor"]
     stats = stance_agreement(rows, data / "passes")
     assert stats["sentences"] == 2 and stats["disagreements"] == 1 and stats["n"] == 4
     with pytest.raises(SystemExit, match="never overwritten"):
-        apply(data, work, "second_2")
+        apply(corpus, data, work, "second_2")
 
 
 def test_stance_second_pass_refuses_answers_out_of_order(tmp_path):
-    from training.stance_second_pass import disagree
+    from training.second_pass import CORPORA, disagree
 
+    corpus = CORPORA["stance"]
     data = tmp_path / "stance"
     (data / "sources").mkdir(parents=True)
     _write(data / "sources" / "s1_geo.jsonl", [{"text": "The IMF cut its forecast.", "targets": [{"mention": "IMF", "actor": "IMF", "stance": "neutral"}],
@@ -169,7 +172,66 @@ def test_stance_second_pass_refuses_answers_out_of_order(tmp_path):
     _write(work / "input_0.jsonl", [{"id": row_id("The IMF cut its forecast."), "text": "The IMF cut its forecast.", "mentions": []}])
     _write(work / "second_0.jsonl", [{"id": "someone-else", "stances": ["neutral"]}])
     with pytest.raises(SystemExit, match="not those of input_0.jsonl"):
-        disagree(data, work, adjudicators=1, seed=1)
+        disagree(corpus, data, work, adjudicators=1, seed=1)
     _write(work / "second_0.jsonl", [{"id": row_id("The IMF cut its forecast."), "stances": ["neutral", "favor"]}])
-    with pytest.raises(SystemExit, match="needs 1 stances"):
-        disagree(data, work, adjudicators=1, seed=1)
+    with pytest.raises(SystemExit, match="`stances` needs 1 label"):
+        disagree(corpus, data, work, adjudicators=1, seed=1)
+
+
+def test_types_second_pass_from_sample_to_applied_decisions(tmp_path):
+    """The same tool on data/types rows: one label per sentence, and prepare_types accepts the result."""
+    from training.prepare_types import read_sources
+    from training.second_pass import CORPORA, apply, disagree, sample
+
+    corpus = CORPORA["types"]
+    data = tmp_path / "types"
+    (data / "sources").mkdir(parents=True)
+    (data / "passes").mkdir()
+    written = [
+        ("Exports will rise 3% next year, the ministry said.", "fact"),
+        ("The central bank should cut rates before the summer.", "recommendation"),
+        ("The tariff is a blunt and self-defeating tool.", "opinion"),
+        ("Brent crude closed at $82 a barrel on Friday.", "fact"),
+    ]
+    _write(data / "sources" / "b6_econ.jsonl", [
+        {"text": t, "label": label, "domain": "economy_markets", "register": "wire_report", "kind": "plain"} for t, label in written
+    ])
+    work = tmp_path / "work"
+    picked = sample(corpus, data, work, parts=1, seed=3, unseen_eval=False, batch=["b6_"], fraction=0.5)
+    assert len(picked) == 2
+    asked = [json.loads(line) for line in (work / "input_0.jsonl").read_text().splitlines()]
+    assert all(set(row) == {"id", "text"} for row in asked)  # blind: no label, no kind
+    by_text = dict(written)
+    answers = [{"id": row["id"], "label": "forecast" if i == 0 else by_text[row["text"]], "kind": "plain"} for i, row in enumerate(asked)]
+    _write(work / "second_0.jsonl", answers)
+
+    cases = disagree(corpus, data, work, adjudicators=1, seed=3)
+    assert [(c["text"], {c["label_A"], c["label_B"]}) for c in cases] == [(asked[0]["text"], {by_text[asked[0]["text"]], "forecast"})]
+    assert "target" not in cases[0]
+    _write(work / "adjudication_raw_0.jsonl", [{"id": cases[0]["id"], "label": "forecast", "reason": "the ministry's own projection"}])
+    assert apply(corpus, data, work, "second_1") == {(by_text[asked[0]["text"]], "forecast"): 1}
+
+    rows = read_sources(data / "sources")
+    assert next(r["label"] for r in rows if r["text"] == asked[0]["text"]) == "forecast"
+    stats = second_pass_agreement(rows, data / "passes")
+    assert (stats["n"], stats["disagreements"]) == (2, 1)
+    recorded = [json.loads(line) for line in (data / "passes" / "second_1.jsonl").read_text().splitlines()]
+    assert recorded[0] == {"id": asked[0]["id"], "label": "forecast", "kind": "plain"}
+    _write(work / "adjudication_raw_0.jsonl", [{"id": cases[0]["id"], "label": "opinion", "reason": "neither"}])
+    with pytest.raises(SystemExit, match="needs a label that is label_A or label_B"):
+        apply(corpus, data, work, "second_2")
+
+
+def test_sample_all_hard_takes_every_hard_row_and_a_share_of_the_plain_ones(tmp_path):
+    from training.second_pass import CORPORA, sample
+
+    data = tmp_path / "types"
+    (data / "sources").mkdir(parents=True)
+    rows = [{"text": f"Sentence number {i} about the port of Mombasa.", "label": "fact", "domain": "trade",
+             "register": "wire_report", "kind": "plain" if i < 10 else "background_request"} for i in range(14)]
+    _write(data / "sources" / "b7_trade.jsonl", rows)
+    _write(data / "sources" / "b8_trade.jsonl", [dict(rows[10], text="Another hard row from a later batch.")])
+    picked = sample(CORPORA["types"], data, tmp_path / "work", parts=1, seed=5, unseen_eval=False, batch=["b7_"], fraction=0.2, all_hard=True)
+    texts = {r["text"] for r in picked}
+    assert {r["text"] for r in rows[10:]} <= texts and len(texts) == 4 + 2  # every hard row of b7, 20% of its 10 plain rows
+    assert "Another hard row from a later batch." not in texts
