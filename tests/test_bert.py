@@ -23,9 +23,10 @@ SENTENCES = [
     "Critics say the IMF traps borrowers in debt.",
     "It rained.",
 ]
-# fp32 and bf16 against transformers (sdpa, same weights): measured bitwise equal (max |diff| 0.0) on an AVX512
-# CPU with native bf16; the allowance is one bf16 step at |x| ~ 4, for kernels that round differently elsewhere.
-BF16_ATOL = 3e-2
+# fp32 against transformers (sdpa, same weights): measured bitwise equal (max |diff| 0.0) on an AVX512 CPU with
+# native bf16. bf16 computes attention in another order than SDPA (stance.bert._attention_bmm): max |diff|
+# 0.047 measured, with both as far from fp32 (0.064); the allowance is two bf16 steps at |x| ~ 4.
+BF16_ATOL = 6.25e-2
 # bf16 against fp32: measured max |diff| 0.049 (real MiniLM, states of norm ~ 8.6) and 0.064 (random weights),
 # token cosine >= 0.9999.
 BF16_VS_FP32_COSINE = 0.999
@@ -103,8 +104,12 @@ def test_bfloat16_outputs_are_close_to_transformers_and_to_float32():
         expected = theirs(input_ids=ids, attention_mask=mask).last_hidden_state
         got = ours(ids, mask).last_hidden_state
     assert got.dtype == torch.bfloat16
-    assert masked_max_diff(got, expected, mask) <= BF16_ATOL
+    # bf16 inference computes attention in another order than transformers' SDPA (stance.bert._attention_bmm),
+    # so the two bf16 results differ by bf16 rounding; each must be as close to float32 as the other.
     keep = mask.bool()
+    ours_error, their_error = (got.float() - full)[keep].abs(), (expected.float() - full)[keep].abs()
+    assert ours_error.max() <= 1.1 * their_error.max() and ours_error.mean() <= 1.1 * their_error.mean()
+    assert masked_max_diff(got, expected, mask) <= BF16_ATOL
     cosine = torch.nn.functional.cosine_similarity(got.float()[keep], full[keep], dim=-1)
     assert cosine.min() > BF16_VS_FP32_COSINE
 
