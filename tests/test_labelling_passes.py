@@ -116,16 +116,20 @@ def test_numbered_files_are_read_in_labelling_order():
     ]
 
 
+def _corpus_folder(tmp_path: Path, name: str) -> Path:
+    """An empty corpus folder as the second-pass tool expects it: sources/ and passes/."""
+    data = tmp_path / name
+    (data / "sources").mkdir(parents=True)
+    (data / "passes").mkdir()
+    return data
+
+
 def test_stance_second_pass_from_sample_to_applied_decisions(tmp_path):
     """sample -> second pass -> blinded disagreements -> decisions applied, and prepare_stance accepts the result."""
     from training.prepare_stance import read_sources, second_pass_agreement as stance_agreement
     from training.second_pass import CORPORA, apply, disagree, sample
 
-    corpus = CORPORA["stance"]
-
-    data = tmp_path / "stance"
-    (data / "sources").mkdir(parents=True)
-    (data / "passes").mkdir()
+    corpus, data = CORPORA["stance"], _corpus_folder(tmp_path, "stance")
     texts = [
         ("Beijing praised Brussels for the deal.", [("Beijing", "against"), ("Brussels", "favor")]),
         ("Washington blamed Tehran for the attack.", [("Washington", "neutral"), ("Tehran", "against")]),
@@ -183,10 +187,7 @@ def test_types_second_pass_from_sample_to_applied_decisions(tmp_path):
     from training.prepare_types import read_sources
     from training.second_pass import CORPORA, apply, disagree, sample
 
-    corpus = CORPORA["types"]
-    data = tmp_path / "types"
-    (data / "sources").mkdir(parents=True)
-    (data / "passes").mkdir()
+    corpus, data = CORPORA["types"], _corpus_folder(tmp_path, "types")
     written = [
         ("Exports will rise 3% next year, the ministry said.", "fact"),
         ("The central bank should cut rates before the summer.", "recommendation"),

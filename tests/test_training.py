@@ -62,31 +62,23 @@ def test_config_extends_another(tmp_path):
     assert [s.path for s in config.evaluate] == [str(base / "test.jsonl")]
     assert config.exclude == [str(base / "held.jsonl"), str(here / "more.jsonl")]
 
-    (tmp_path / "no_output.toml").write_text("extends = 'base/base.toml'\nepochs = 2\n")
-    with pytest.raises(DataError, match="no `output_dir` of its own"):
-        TrainConfig.from_file(tmp_path / "no_output.toml")
-    (tmp_path / "a.toml").write_text("extends = 'b.toml'\noutput_dir = 'a'\n")
-    (tmp_path / "b.toml").write_text("extends = 'a.toml'\noutput_dir = 'b'\n")
-    with pytest.raises(DataError, match="cycle"):
-        TrainConfig.from_file(tmp_path / "a.toml")
-    (tmp_path / "lost.toml").write_text("extends = 'nowhere.toml'\noutput_dir = 'x'\n")
-    with pytest.raises(DataError, match="nowhere.toml.*config file not found"):
-        TrainConfig.from_file(tmp_path / "lost.toml")
 
 
-def test_config_errors(tmp_path):
-    (tmp_path / "bad.toml").write_text("output_dir = 'x'\n[[train]]\npath = 'a.jsonl'\nunknown = 1\n")
-    with pytest.raises(DataError, match=r"\[\[train\]\] #1"):
-        TrainConfig.from_file(tmp_path / "bad.toml")
-    (tmp_path / "bad2.toml").write_text("output_dir = 'x'\nepochz = 3\n[[train]]\npath = 'a.jsonl'\n")
-    with pytest.raises(DataError, match="unknown settings"):
-        TrainConfig.from_file(tmp_path / "bad2.toml")
-    (tmp_path / "bad3.toml").write_text("output_dir = [\n")
-    with pytest.raises(DataError, match="broken TOML"):
-        TrainConfig.from_file(tmp_path / "bad3.toml")
-    (tmp_path / "bad4.toml").write_text("output_dir = 'x'\ndistill_temperature = 0\n[[train]]\npath = 'a.jsonl'\n")
-    with pytest.raises(DataError, match="distill_temperature must be a positive number, got 0"):
-        TrainConfig.from_file(tmp_path / "bad4.toml")
+@pytest.mark.parametrize("files, message", [
+    ({"c.toml": "output_dir = 'x'\n[[train]]\npath = 'a.jsonl'\nunknown = 1\n"}, r"\[\[train\]\] #1"),
+    ({"c.toml": "output_dir = 'x'\nepochz = 3\n[[train]]\npath = 'a.jsonl'\n"}, "unknown settings"),
+    ({"c.toml": "output_dir = [\n"}, "broken TOML"),
+    ({"c.toml": "output_dir = 'x'\ndistill_temperature = 0\n[[train]]\npath = 'a.jsonl'\n"}, "distill_temperature must be a positive number, got 0"),
+    # variants (extends)
+    ({"c.toml": "extends = 'base.toml'\nepochs = 2\n", "base.toml": "output_dir = 'm'\n[[train]]\npath = 'a.jsonl'\n"}, "no `output_dir` of its own"),
+    ({"c.toml": "extends = 'b.toml'\noutput_dir = 'a'\n", "b.toml": "extends = 'c.toml'\noutput_dir = 'b'\n"}, "cycle"),
+    ({"c.toml": "extends = 'nowhere.toml'\noutput_dir = 'x'\n"}, "nowhere.toml.*config file not found"),
+])
+def test_config_errors(tmp_path, files, message):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(DataError, match=message):
+        TrainConfig.from_file(tmp_path / "c.toml")
 
 
 def test_unlabelled_sources_need_a_teacher_and_never_score(tmp_path):
