@@ -228,7 +228,9 @@ def _read_config(path: Path, extending: tuple[Path, ...]) -> dict[str, Any]:
     merged = _read_config(base_path, extending + (path.resolve(),))
     for key, value in raw.items():
         if key in _SOURCE_LISTS or key == "exclude":
-            merged[key] = list(merged.get(key, [])) + list(value)
+            if not isinstance(value, list):
+                raise DataError(path, None, f"`{key}` must be a list to add to {base_path.name}'s, got {value!r}")
+            merged[key] = list(merged.get(key, [])) + value
         else:
             merged[key] = value
     return merged

@@ -73,6 +73,7 @@ def test_config_extends_another(tmp_path):
     ({"c.toml": "extends = 'base.toml'\nepochs = 2\n", "base.toml": "output_dir = 'm'\n[[train]]\npath = 'a.jsonl'\n"}, "no `output_dir` of its own"),
     ({"c.toml": "extends = 'b.toml'\noutput_dir = 'a'\n", "b.toml": "extends = 'c.toml'\noutput_dir = 'b'\n"}, "cycle"),
     ({"c.toml": "extends = 'nowhere.toml'\noutput_dir = 'x'\n"}, "nowhere.toml.*config file not found"),
+    ({"c.toml": "extends = 'base.toml'\noutput_dir = 'x'\nexclude = 'held.jsonl'\n", "base.toml": "output_dir = 'm'\n"}, "`exclude` must be a list"),
 ])
 def test_config_errors(tmp_path, files, message):
     for name, text in files.items():
