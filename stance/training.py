@@ -149,20 +149,15 @@ class TrainConfig:
         if "train" not in raw or "output_dir" not in raw:
             raise DataError(origin, None, "needs `output_dir` and at least one [[train]] source")
 
-        def resolve(p: str) -> str:
-            return str((base_dir / p).resolve()) if not Path(p).is_absolute() else p
+        raw = _absolute_paths(raw, base_dir)
 
         def sources(key: str) -> list[DataSource]:
             out = []
             for i, item in enumerate(raw.get(key, [])):
                 try:
-                    source = DataSource(**item)
+                    out.append(DataSource(**item))
                 except TypeError as err:
                     raise DataError(origin, None, f"[[{key}]] #{i + 1}: {err}") from None
-                source.path = resolve(source.path)
-                if source.texts is not None:
-                    source.texts = resolve(source.texts)
-                out.append(source)
             return out
 
         values = dict(raw)
@@ -176,12 +171,6 @@ class TrainConfig:
         if values.get("base_model") == "random":
             values["base_model"] = None
         values.update(train=sources("train"), dev=sources("dev"), evaluate=sources("evaluate"))
-        values["output_dir"] = resolve(raw["output_dir"])
-        values["exclude"] = [resolve(p) for p in raw.get("exclude", [])]
-        if raw.get("checkpoint_dir"):
-            values["checkpoint_dir"] = resolve(raw["checkpoint_dir"])
-        if raw.get("teacher"):
-            values["teacher"] = resolve(raw["teacher"])
         try:
             return cls(**values)
         except ValueError as err:
@@ -190,6 +179,28 @@ class TrainConfig:
 
 _SOURCE_LISTS = ("train", "dev", "evaluate")
 _PATH_SETTINGS = ("output_dir", "checkpoint_dir", "teacher")
+
+
+def _absolute_paths(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """A copy of ``raw`` whose relative paths (output, checkpoints, teacher, exclusions, sources' ``path`` and
+    ``texts``) are made absolute from ``folder``; absolute paths and anything not a path string stay as given."""
+
+    def absolute(value: Any) -> Any:
+        if isinstance(value, (str, Path)) and str(value) and not Path(value).is_absolute():
+            return str((folder / value).resolve())
+        return value
+
+    out = dict(raw)
+    out.update({key: absolute(raw[key]) for key in _PATH_SETTINGS if key in raw})
+    if isinstance(raw.get("exclude"), list):
+        out["exclude"] = [absolute(p) for p in raw["exclude"]]
+    for key in _SOURCE_LISTS:
+        if isinstance(raw.get(key), list):
+            out[key] = [
+                {**item, **{k: absolute(item[k]) for k in ("path", "texts") if k in item}} if isinstance(item, dict) else item
+                for item in raw[key]
+            ]
+    return out
 
 
 def _read_config(path: Path, extending: tuple[Path, ...]) -> dict[str, Any]:
@@ -202,19 +213,7 @@ def _read_config(path: Path, extending: tuple[Path, ...]) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as err:
         raise DataError(path, None, f"broken TOML: {err}") from None
     folder = path.resolve().parent
-
-    def absolute(value: Any) -> Any:
-        return str((folder / value).resolve()) if isinstance(value, str) and value else value
-
-    for key in _PATH_SETTINGS:
-        if key in raw:
-            raw[key] = absolute(raw[key])
-    if isinstance(raw.get("exclude"), list):
-        raw["exclude"] = [absolute(p) for p in raw["exclude"]]
-    for key in _SOURCE_LISTS:
-        for item in raw.get(key, []):
-            if isinstance(item, dict):
-                item.update({k: absolute(item[k]) for k in ("path", "texts") if k in item})
+    raw = _absolute_paths(raw, folder)
     base_name = raw.pop("extends", None)
     if base_name is None:
         return raw
