@@ -80,7 +80,7 @@ def variant(name: str) -> TrainConfig:
             config.max_steps = int(part[5:])
         elif part == "fe":
             config.freeze = ["encoder.embeddings"]
-        elif re.fullmatch(r"dw[\d.]+", part):
+        elif re.fullmatch(r"dw\d+(?:\.\d+)?", part):
             config.distill_weight = float(part[2:])
         elif re.fullmatch(r"L\d", part):
             keep_first_layers(int(part[1:]))
