@@ -63,7 +63,6 @@ def test_config_extends_another(tmp_path):
     assert config.exclude == [str(base / "held.jsonl"), str(here / "more.jsonl")]
 
 
-
 @pytest.mark.parametrize("files, message", [
     ({"c.toml": "output_dir = 'x'\n[[train]]\npath = 'a.jsonl'\nunknown = 1\n"}, r"\[\[train\]\] #1"),
     ({"c.toml": "output_dir = 'x'\nepochz = 3\n[[train]]\npath = 'a.jsonl'\n"}, "unknown settings"),

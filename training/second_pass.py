@@ -116,8 +116,9 @@ def sample(
         random.Random(seed).shuffle(picked)
     else:
         in_batch = [r for r in rows if r["origin"].startswith(tuple(batch))]
-        hard = [r for r in in_batch if all_hard and r.get("kind", "plain") != "plain"]
-        rest = [r for r in in_batch if not (all_hard and r.get("kind", "plain") != "plain")]
+        taken_whole = [all_hard and r.get("kind", "plain") != "plain" for r in in_batch]
+        hard = [r for r, whole in zip(in_batch, taken_whole) if whole]
+        rest = [r for r, whole in zip(in_batch, taken_whole) if not whole]
         rng = random.Random(seed)
         picked = rng.sample(rest, round(len(rest) * fraction))
         if hard:
