@@ -28,7 +28,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from stance.modeling import resolve_base_model
 
     results: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(), "cpus": _cpus()},
+        "machine": {
+            "python": platform.python_version(), "processor": platform.processor() or platform.machine(), "cpus": _cpus(),
+            **cpu_identity(),
+        },
         "models": {name: model_facts(name) for name in args.model},
         "training": {name: training_facts(name) for name in args.model},
     }
@@ -62,6 +65,30 @@ def default_precisions() -> list[str]:
 
     has_onnx = importlib.util.find_spec("onnxruntime") is not None
     return [p for p in PRECISIONS[1:] if has_onnx or not p.startswith("onnx")]
+
+
+def cpu_identity(cpuinfo: str | None = None) -> dict[str, Any]:
+    """The CPU's model name, family and model, and the instruction sets inference speed hangs on, from
+    /proc/cpuinfo (empty elsewhere). Why: the same model on two "2-core" machines measured 336 and 589
+    sentences/s; results must say which CPU they came from."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return {}
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        if not line.strip():
+            break  # the first processor's block describes them all
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    flags = set(fields.get("flags", "").split())
+    identity: dict[str, Any] = {"cpu": fields.get("model name", "")}
+    for key in ("cpu family", "model"):
+        if key in fields:
+            identity[key.replace(" ", "_")] = fields[key]
+    identity["cpu_flags"] = sorted(flags & {"avx2", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_int8"})
+    return identity
 
 
 def _cpus() -> int:

@@ -87,6 +87,7 @@ def format_report(results: dict[str, Any]) -> str:
             f"{corpus['actor_mentions']} actor mentions; median of {len(results['throughput'][0]['runs_sentences_per_s'])} runs)\n"
             + _table(["system", "precision", "sent/s", "mentions/s", "vs pipeline", "load s", "import s", "peak RSS MB", "GFLOP/s"], body)
             + f"\nmatrix-multiply ceiling of this CPU: bf16 {results['gemm_peak']:.0f} GFLOP/s, fp32 {results['gemm_peak_fp32']:.0f} GFLOP/s"
+            + _machine_line(results.get("machine", {}))
         )
     training = {n: t for n, t in results["training"].items() if t}
     if training:
@@ -96,3 +97,12 @@ def format_report(results: dict[str, Any]) -> str:
               f"{t['peak_rss_mb']:.0f}" if t.get("peak_rss_mb") else "not recorded"] for n, t in training.items()],
         ))
     return "\n\n".join(parts)
+
+
+def _machine_line(machine: dict[str, Any]) -> str:
+    """Which CPU the numbers are from: throughput only compares within one machine."""
+    if not machine.get("cpu"):
+        return ""
+    family = f", family {machine['cpu_family']} model {machine['model']}" if "cpu_family" in machine and "model" in machine else ""
+    flags = " ".join(machine.get("cpu_flags", [])) or "none of avx2, avx512, amx"
+    return f"\nmachine: {machine['cpu']}{family}, {machine.get('cpus', '?')} cores; {flags}"

@@ -42,3 +42,20 @@ def test_benchmark_prints_every_column(tiny_model_dir, tiny_baseline_dir, tmp_pa
     assert results["corpus"]["sentences"] >= 40 and results["corpus"]["actor_mentions"] > 0
     assert all(r["sentences_per_s"] > 0 and r["peak_rss_mb"] > 0 for r in results["throughput"])
     assert {r["precision"] for r in results["accuracy"]} == {"fp32", "bf16"}
+
+
+def test_cpu_identity_reads_the_first_processor_block():
+    from benchmarks.__main__ import cpu_identity
+    from benchmarks.report import _machine_line
+
+    cpuinfo = (
+        "processor\t: 0\nmodel name\t: AMD EPYC\ncpu family\t: 26\nmodel\t\t: 2\n"
+        "flags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni sse4_2\n\n"
+        "processor\t: 1\nmodel name\t: Other CPU\n"
+    )
+    identity = cpu_identity(cpuinfo)
+    assert identity == {
+        "cpu": "AMD EPYC", "cpu_family": "26", "model": "2", "cpu_flags": ["avx2", "avx512_bf16", "avx512_vnni", "avx512f"],
+    }
+    assert _machine_line({**identity, "cpus": 2}) == "\nmachine: AMD EPYC, family 26 model 2, 2 cores; avx2 avx512_bf16 avx512_vnni avx512f"
+    assert _machine_line({}) == ""
