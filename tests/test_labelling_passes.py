@@ -236,3 +236,52 @@ def test_sample_all_hard_takes_every_hard_row_and_a_share_of_the_plain_ones(tmp_
     texts = {r["text"] for r in picked}
     assert {r["text"] for r in rows[10:]} <= texts and len(texts) == 4 + 2  # every hard row of b7, 20% of its 10 plain rows
     assert "Another hard row from a later batch." not in texts
+
+
+def _overlay_labels(out: Path) -> dict[str, str]:
+    rows = [json.loads(line) for name in ("train", "dev", "test") for line in (out / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+    return {row["id"]: row["label"] for row in rows}
+
+
+def test_newsmtsc_types_audit_changes_labels_but_an_adjudication_wins(tmp_path):
+    from training.prepare_newsmtsc_types import main
+
+    texts = {
+        "g1": "The senator voted against the bill on Tuesday.",
+        "g2": "Her remarks were a calculated insult to every farmer in the state.",
+        "g3": "Officials said the bridge will reopen in March after repairs.",
+    }
+    news = tmp_path / "newsmtsc.jsonl"
+    _write(news, [{"primary_gid": gid, "sentence_normalized": text} for gid, text in texts.items()])
+    out = tmp_path / "overlay"
+    (out / "passes").mkdir(parents=True)
+    _write(out / "passes" / "first_0.jsonl", [
+        {"gid": "g1", "label": "fact"}, {"gid": "g2", "label": "fact", "kind": "opinion_no_adjective"},
+        {"gid": "g3", "label": "fact"},
+    ])
+    _write(out / "passes" / "second.jsonl", [{"gid": "g3", "label": "forecast"}])
+    _write(out / "adjudication.jsonl", [{"gid": "g3", "label": "forecast", "reason": "scheduled event"}])
+    _write(out / "audit.jsonl", [
+        {"gid": "g1", "label": "fact"},  # kept
+        {"gid": "g2", "label": "opinion", "kind": "loaded_wording"},  # changed
+        {"gid": "g3", "label": "fact"},  # the adjudication stands
+    ])
+    assert main(["--texts", str(news), "--out", str(out)]) == 0
+    assert _overlay_labels(out) == {"g1": "fact", "g2": "opinion", "g3": "forecast"}
+    kinds = {json.loads(line)["id"]: json.loads(line)["kind"] for name in ("train", "dev", "test")
+             for line in (out / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert kinds["g2"] == "opinion_no_adjective"  # the audit decides the label, not the kind
+
+
+def test_newsmtsc_types_audit_of_an_unknown_sentence_fails(tmp_path):
+    from training.prepare_newsmtsc_types import main
+
+    news = tmp_path / "newsmtsc.jsonl"
+    _write(news, [{"primary_gid": "g1", "sentence_normalized": "Rates rose."}])
+    out = tmp_path / "overlay"
+    (out / "passes").mkdir(parents=True)
+    _write(out / "passes" / "first_0.jsonl", [{"gid": "g1", "label": "fact"}])
+    _write(out / "adjudication.jsonl", [])
+    _write(out / "audit.jsonl", [{"gid": "g9", "label": "opinion"}])
+    with pytest.raises(DataError, match="g9"):
+        main(["--texts", str(news), "--out", str(out)])

@@ -5,7 +5,8 @@
 Reads the labelling passes in ``data/types/newsmtsc/passes/``: ``first_*.jsonl`` (the first pass, one
 file per annotator), ``second*.jsonl`` (an independent blind pass over a sample of each batch) and
 ``adjudication.jsonl`` (the decision, by ANNOTATION.md, on each disagreement; ``"label": "drop"`` leaves
-a sentence out where the guide does not decide it). Prints the agreement between the passes, drops near
+a sentence out where the guide does not decide it) and ``audit.jsonl`` (a blind decision on training rows where
+the accurate model disagreed with the label; an adjudication, where one exists, wins over it). Prints the agreement between the passes, drops near
 duplicates, and writes ``data/types/newsmtsc/{train,dev,test}.jsonl`` as overlays
 (``stance.data.overlay``): NewsMTSC id, text fingerprint, label and kind. A row's split follows from its
 fingerprint, as in data/types. Only preparing needs the NewsMTSC file; the overlays are in git.
@@ -41,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     first = read_passes(in_labelling_order(passes.glob("first_*.jsonl")))  # one file per annotator
     second = read_passes(in_labelling_order(passes.glob("second*.jsonl")))  # one blind pass per batch
     decided = read_pass(args.out / "adjudication.jsonl", {*SENTENCE_TYPES, "drop"})
-    for gid in [*first, *second, *decided]:
+    audit_path = args.out / "audit.jsonl"
+    audited = read_pass(audit_path, set(SENTENCE_TYPES)) if audit_path.is_file() else {}
+    for gid in [*first, *second, *decided, *audited]:
         if gid not in texts:
             raise DataError(args.texts, None, f"labelled id {gid!r} is not in this file")
 
@@ -53,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"{len(undecided)} disagreements have no adjudication, e.g. {undecided[:3]}")
     print(f"second pass over {stats['n']} sentences: raw {stats['raw']:.3f}, kappa {stats['kappa']:.3f}, "
           f"macro-F1 {stats['macro_f1']:.3f}; {len(disagreements)} disagreements adjudicated")
+
+    audit_changes = {g: d for g, d in audited.items() if g not in decided and g in first and d["label"] != first[g]["label"]}
+    if audited:
+        print(f"audit of {len(audited)} model-flagged rows: {len(audit_changes)} labels changed")
+    # An audit decides the label only; the row keeps its annotator's hard-case kind (the audit's own
+    # kind names stay in audit.jsonl).
+    decided = {**{g: {"label": d["label"]} for g, d in audit_changes.items()}, **decided}
 
     rows, dropped_by_rule = [], []
     for gid, row in first.items():
