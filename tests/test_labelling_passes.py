@@ -238,9 +238,9 @@ def test_sample_all_hard_takes_every_hard_row_and_a_share_of_the_plain_ones(tmp_
     assert "Another hard row from a later batch." not in texts
 
 
-def _overlay_labels(out: Path) -> dict[str, str]:
+def _overlay_rows(out: Path) -> dict[str, dict]:
     rows = [json.loads(line) for name in ("train", "dev", "test") for line in (out / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
-    return {row["id"]: row["label"] for row in rows}
+    return {row["id"]: row for row in rows}
 
 
 def test_newsmtsc_types_audit_changes_labels_but_an_adjudication_wins(tmp_path):
@@ -267,10 +267,9 @@ def test_newsmtsc_types_audit_changes_labels_but_an_adjudication_wins(tmp_path):
         {"gid": "g3", "label": "fact"},  # the adjudication stands
     ])
     assert main(["--texts", str(news), "--out", str(out)]) == 0
-    assert _overlay_labels(out) == {"g1": "fact", "g2": "opinion", "g3": "forecast"}
-    kinds = {json.loads(line)["id"]: json.loads(line)["kind"] for name in ("train", "dev", "test")
-             for line in (out / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()}
-    assert kinds["g2"] == "opinion_no_adjective"  # the audit decides the label, not the kind
+    rows = _overlay_rows(out)
+    assert {gid: row["label"] for gid, row in rows.items()} == {"g1": "fact", "g2": "opinion", "g3": "forecast"}
+    assert rows["g2"]["kind"] == "opinion_no_adjective"  # the audit decides the label, not the kind
 
 
 def test_newsmtsc_types_audit_of_an_unknown_sentence_fails(tmp_path):
@@ -284,4 +283,21 @@ def test_newsmtsc_types_audit_of_an_unknown_sentence_fails(tmp_path):
     _write(out / "adjudication.jsonl", [])
     _write(out / "audit.jsonl", [{"gid": "g9", "label": "opinion"}])
     with pytest.raises(DataError, match="g9"):
+        main(["--texts", str(news), "--out", str(out)])
+
+
+def test_newsmtsc_types_audit_of_a_sentence_no_pass_labelled_fails(tmp_path):
+    from training.prepare_newsmtsc_types import main
+
+    news = tmp_path / "newsmtsc.jsonl"
+    _write(news, [{"primary_gid": "g1", "sentence_normalized": "Rates rose."},
+                  {"primary_gid": "g2", "sentence_normalized": "Rates should fall."},
+                  {"primary_gid": "g3", "sentence_normalized": "The rise was a reckless gamble."}])
+    out = tmp_path / "overlay"
+    (out / "passes").mkdir(parents=True)
+    _write(out / "passes" / "first_0.jsonl", [{"gid": "g1", "label": "fact"}, {"gid": "g3", "label": "opinion"}])
+    _write(out / "passes" / "second.jsonl", [{"gid": "g1", "label": "fact"}, {"gid": "g3", "label": "opinion"}])
+    _write(out / "adjudication.jsonl", [])
+    _write(out / "audit.jsonl", [{"gid": "g2", "label": "recommendation"}])
+    with pytest.raises(DataError, match="'g2' has no first-pass label"):
         main(["--texts", str(news), "--out", str(out)])

@@ -57,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"second pass over {stats['n']} sentences: raw {stats['raw']:.3f}, kappa {stats['kappa']:.3f}, "
           f"macro-F1 {stats['macro_f1']:.3f}; {len(disagreements)} disagreements adjudicated")
 
-    audit_changes = {g: d for g, d in audited.items() if g not in decided and g in first and d["label"] != first[g]["label"]}
+    unlabelled = [g for g in audited if g not in first]
+    if unlabelled:
+        line = int(audited[unlabelled[0]]["origin"].rsplit(":", 1)[1])
+        raise DataError(audit_path, line, f"audited id {unlabelled[0]!r} has no first-pass label ({len(unlabelled)} such ids)", "gid")
+    audit_changes = {g: d for g, d in audited.items() if g not in decided and d["label"] != first[g]["label"]}
     if audited:
         print(f"audit of {len(audited)} model-flagged rows: {len(audit_changes)} labels changed")
     # An audit decides the label only; the row keeps its annotator's hard-case kind (the audit's own
