@@ -213,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--precision", choices=PRECISIONS, default="auto",
         help="auto: bf16 where the CPU has native bf16 (fp32's accuracy, about 2.7 times as fast), else fp32; int8: faster "
-        "than fp32, no faster than bf16, loses up to 5 macro-F1 points with the default model; "
+        "than fp32, no faster than bf16, loses up to 4 macro-F1 points with the default model; "
         "onnx, onnx-int8: ONNX Runtime (needs the onnx extra: pip install stance-mining[onnx])",
     )
     analyze.set_defaults(run=_analyze)
