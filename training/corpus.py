@@ -192,6 +192,10 @@ def first_label(where: str, current: str, second: str, decision: dict | None, fi
 
 def agreement(first: list[str], second: list[str]) -> dict[str, float]:
     """Raw agreement, Cohen's kappa, and macro-F1 of the second pass scored against the first."""
+    if len(first) != len(second):
+        raise ValueError(f"the passes label different numbers of items: {len(first)} and {len(second)}")
+    if not first:
+        raise ValueError("no labels to compare")
     n = len(first)
     observed = sum(a == b for a, b in zip(first, second)) / n
     count_a, count_b = Counter(first), Counter(second)
@@ -201,4 +205,6 @@ def agreement(first: list[str], second: list[str]) -> dict[str, float]:
     for label in labels:
         both = sum(a == b == label for a, b in zip(first, second))
         f1s.append(2 * both / (count_a[label] + count_b[label]))
-    return {"n": n, "raw": observed, "kappa": (observed - expected) / (1 - expected), "macro_f1": sum(f1s) / len(f1s)}
+    # Both passes on one and the same label agree perfectly by chance as well as in fact: kappa's limit is 1.
+    kappa = 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+    return {"n": n, "raw": observed, "kappa": kappa, "macro_f1": sum(f1s) / len(f1s)}
