@@ -138,8 +138,7 @@ def _train(args: argparse.Namespace) -> int:
     from .training import TrainConfig, train
 
     overrides = {
-        # A path typed on the command line is relative to where it was typed, not to the config file.
-        "output_dir": str(Path(args.output_dir).resolve()) if args.output_dir else None,
+        "output_dir": args.output_dir,  # relative to where it was typed (TrainConfig.from_file), not to the config
         "epochs": args.epochs,
         "seed": args.seed,
         "max_steps": args.max_steps,

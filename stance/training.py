@@ -129,7 +129,8 @@ class TrainConfig:
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> "TrainConfig":
-        """Read a TOML config; relative paths in it are relative to the file, not to the caller.
+        """Read a TOML config; relative paths in it are relative to the file, not to the caller. Paths given
+        as ``overrides`` (``output_dir=...``) come from the caller and are relative to the working directory.
 
         ``extends = "other.toml"`` makes the file a variant of another: its [[train]], [[dev]] and
         [[evaluate]] sources and its ``exclude`` paths are added to the other file's, and every other
@@ -138,7 +139,8 @@ class TrainConfig:
         """
         raw = _read_config(Path(path), ())
         raw.update({k: v for k, v in overrides.items() if v is not None})
-        return cls.from_dict(raw, base_dir=Path(path).resolve().parent, origin=str(path))
+        # The file's own paths are absolute by now, so from_dict's base only places the overrides.
+        return cls.from_dict(raw, base_dir=Path.cwd(), origin=str(path))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], base_dir: Path = Path("."), origin: str = "config") -> "TrainConfig":

@@ -63,6 +63,16 @@ def test_config_extends_another(tmp_path):
     assert config.exclude == [str(base / "held.jsonl"), str(here / "more.jsonl")]
 
 
+
+def test_config_overrides_are_relative_to_the_caller(tmp_path, monkeypatch):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "c.toml").write_text("output_dir = 'model'\n[[train]]\npath = 'types.jsonl'\n")
+    monkeypatch.chdir(tmp_path)
+    config = TrainConfig.from_file("configs/c.toml", output_dir="runs/mine")
+    here = tmp_path.resolve()
+    assert config.output_dir == str(here / "runs" / "mine")
+    assert config.train[0].path == str(here / "configs" / "types.jsonl")
+
 @pytest.mark.parametrize("files, message", [
     ({"c.toml": "output_dir = 'x'\n[[train]]\npath = 'a.jsonl'\nunknown = 1\n"}, r"\[\[train\]\] #1"),
     ({"c.toml": "output_dir = 'x'\nepochz = 3\n[[train]]\npath = 'a.jsonl'\n"}, "unknown settings"),
