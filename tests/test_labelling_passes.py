@@ -23,7 +23,6 @@ def test_agreement_counts_raw_kappa_and_macro_f1():
     assert stats["macro_f1"] == pytest.approx((2 / 3 + 4 / 5) / 2)
 
 
-
 def test_agreement_of_two_passes_on_a_single_label_is_perfect():
     stats = agreement(["neutral"] * 3, ["neutral"] * 3)
     assert stats["raw"] == stats["kappa"] == stats["macro_f1"] == 1.0
@@ -34,6 +33,7 @@ def test_agreement_refuses_passes_of_different_lengths_or_none():
         agreement(["fact", "fact"], ["fact"])
     with pytest.raises(ValueError, match="no labels"):
         agreement([], [])
+
 
 def _write(path: Path, rows: list[dict]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")

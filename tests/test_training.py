@@ -63,7 +63,6 @@ def test_config_extends_another(tmp_path):
     assert config.exclude == [str(base / "held.jsonl"), str(here / "more.jsonl")]
 
 
-
 def test_config_overrides_are_relative_to_the_caller(tmp_path, monkeypatch):
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "c.toml").write_text("output_dir = 'model'\n[[train]]\npath = 'types.jsonl'\n")
@@ -72,6 +71,7 @@ def test_config_overrides_are_relative_to_the_caller(tmp_path, monkeypatch):
     here = tmp_path.resolve()
     assert config.output_dir == str(here / "runs" / "mine")
     assert config.train[0].path == str(here / "configs" / "types.jsonl")
+
 
 @pytest.mark.parametrize("files, message", [
     ({"c.toml": "output_dir = 'x'\n[[train]]\npath = 'a.jsonl'\nunknown = 1\n"}, r"\[\[train\]\] #1"),
