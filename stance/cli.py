@@ -24,6 +24,7 @@ __all__ = ["main", "read_text_file"]
 # modeling.PRECISIONS, repeated so that building the parser does not import torch (a test keeps them equal).
 PRECISIONS = ("auto", "fp32", "bf16", "int8", "onnx", "onnx-int8")
 MODEL_HELP = 'model folder, or a bundled model: "default" (the default) or "accurate" (needs `stance download accurate` once)'
+DEVICE_HELP = "cpu (the default), cuda, cuda:N, or auto (a GPU where torch sees one); int8 and onnx run on the CPU only"
 
 
 def read_text_file(path: str) -> str:
@@ -60,7 +61,7 @@ def _analyze(args: argparse.Namespace) -> int:
         from .actors import read_actor_file
 
         actors = read_actor_file(args.actors)
-    model = load(args.model, ner=args.ner, precision=args.precision)
+    model = load(args.model, ner=args.ner, precision=args.precision, device=args.device)
     if args.corpus:
         from .streaming import analyze_corpus
 
@@ -100,7 +101,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         from .pipeline import load
 
-        model = load(args.model, precision=args.precision)
+        model = load(args.model, precision=args.precision, device=args.device)
         score = evaluate_stance if args.task == "stance" else evaluate_types
         report, source = score(model, rows, batch_size=args.batch_size), model.source
         text = format_report(report)
@@ -215,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         "than fp32, no faster than bf16, loses up to 11 macro-F1 points (on a 38-sentence set) with the default model; "
         "onnx, onnx-int8: ONNX Runtime (needs the onnx extra: pip install stance-mining[onnx])",
     )
+    analyze.add_argument("--device", default="cpu", help=DEVICE_HELP)
     analyze.set_defaults(run=_analyze)
 
     evaluate = commands.add_parser("evaluate", help="score a model on labelled sentences")
@@ -241,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     evaluate.add_argument("--precision", choices=PRECISIONS, default="auto", help="as for analyze")
+    evaluate.add_argument("--device", default="cpu", help=DEVICE_HELP)
     evaluate.add_argument("--batch-size", type=int, default=64)
     evaluate.set_defaults(run=_evaluate)
 

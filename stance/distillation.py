@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .actors import ActorFinder
     from .pipeline import StanceModel
 
-__all__ = ["teacher_scores", "cached_teacher_scores"]
+__all__ = ["teacher_scores", "cached_teacher_scores", "teacher_fingerprint"]
 
 log = logging.getLogger("stance.distillation")
 
@@ -70,8 +70,10 @@ def cached_teacher_scores(
     cache_path: str | os.PathLike[str],
     finder: ActorFinder | None = None,
     batch_size: int = 64,
+    device: str | None = None,
 ) -> list[dict[str, Any]]:
-    """:func:`teacher_scores` of the model in ``teacher_dir``, reusing the scores kept in ``cache_path``.
+    """:func:`teacher_scores` of the model in ``teacher_dir`` (run on ``device``, the CPU by default),
+    reusing the scores kept in ``cache_path``.
 
     The cache (JSONL: a ``{"fingerprint": ...}`` header of the teacher's config and weights and the
     gazetteer's version, then one ``{"key", "scored"}`` line per distinct row) answers every row it
@@ -83,7 +85,7 @@ def cached_teacher_scores(
 
         finder = ActorFinder()
     cache_path = Path(cache_path)
-    fingerprint = _fingerprint(Path(teacher_dir), finder.gazetteer.version)
+    fingerprint = teacher_fingerprint(teacher_dir, finder.gazetteer.version)
     cached = _read_cache(cache_path, fingerprint)
     keys = [_row_key(row) for row in rows]
     missing = {key: row for key, row in zip(keys, rows) if key not in cached}
@@ -94,7 +96,7 @@ def cached_teacher_scores(
 
     log.info("scoring %d of %d distinct rows with teacher %s (the rest are in %s)",
              len(missing), len(set(keys)), teacher_dir, cache_path)
-    scored = teacher_scores(pipeline.load(teacher_dir), list(missing.values()), finder, batch_size)
+    scored = teacher_scores(pipeline.load(teacher_dir, device=device), list(missing.values()), finder, batch_size)
     cached.update(zip(missing, scored))
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     partial = cache_path.with_name(cache_path.name + ".tmp")
@@ -109,11 +111,13 @@ def cached_teacher_scores(
     return [dict(cached[key]) for key in keys]
 
 
-def _fingerprint(teacher_dir: Path, gazetteer_version: str) -> str:
+def teacher_fingerprint(teacher_dir: str | os.PathLike[str], gazetteer_version: str) -> str:
     """What the scores depend on besides the row: the teacher's files and the gazetteer that finds the
-    mentions of rows without targets."""
+    mentions of rows without targets. A score cache's header holds it; a cache made elsewhere can be
+    re-stamped with it (training/gpu_sweep/sweep.sh)."""
     from .modeling import CONFIG_NAME, WEIGHTS_NAME
 
+    teacher_dir = Path(teacher_dir)
     digest = hashlib.sha256(gazetteer_version.encode("utf-8"))
     for name in (CONFIG_NAME, WEIGHTS_NAME):
         if not (teacher_dir / name).is_file():

@@ -26,7 +26,7 @@ from .features import IGNORE
 from .labels import SENTENCE_TYPES, STANCES
 from .lora import LoraSettings, apply_lora, merge_lora
 
-__all__ = ["ModelConfig", "StanceNetwork", "resolve_base_model", "save_network", "load_network", "PRECISIONS", "UNSAVABLE_PRECISIONS", "set_precision"]
+__all__ = ["ModelConfig", "StanceNetwork", "resolve_base_model", "save_network", "load_network", "PRECISIONS", "UNSAVABLE_PRECISIONS", "set_precision", "resolve_device"]
 
 STANCE_POOLINGS = ("mean", "start+mean")
 CONFIG_NAME = "config.json"
@@ -355,18 +355,49 @@ def _quantize_encoder_int8(network: StanceNetwork) -> nn.Module:
         return quantize_dynamic(network, encoder_linears, dtype=torch.qint8)
 
 
-def set_precision(network: StanceNetwork, precision: str) -> tuple[Any, str]:
-    """The network converted for inference at ``precision`` and the precision it resolved to.
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """The torch device for ``device``: ``cpu`` (also for None), ``cuda`` or ``cuda:N``, or ``auto``
+    (the first GPU where torch sees one, else the CPU). A GPU that torch cannot see is an error, not a
+    silent fall back to the CPU."""
+    if device is None:
+        return torch.device("cpu")
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}") from error
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device {device!r} asked for, but this torch ({torch.__version__}) sees no CUDA GPU; "
+                "use device='cpu' or install a CUDA build of torch"
+            )
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r} asked for, but torch sees {torch.cuda.device_count()} CUDA GPU(s)")
+    return resolved
 
-    ``auto`` is bf16 where the CPU has native bf16 and fp32 elsewhere (never onnx). Probabilities are
-    always computed in float32 from the logits. ``onnx`` and ``onnx-int8`` return a
-    :class:`stance.onnx.OnnxNetwork`, exported to the cache on first use of these weights.
+
+def set_precision(network: StanceNetwork, precision: str, device: torch.device | None = None) -> tuple[Any, str]:
+    """The network converted for inference at ``precision`` on ``device`` (the CPU by default) and the
+    precision it resolved to.
+
+    ``auto`` is bf16 where the CPU (or GPU) has native bf16 and fp32 elsewhere (never onnx). Probabilities
+    are always computed in float32 from the logits. ``onnx`` and ``onnx-int8`` return a
+    :class:`stance.onnx.OnnxNetwork`, exported to the cache on first use of these weights. int8 and the
+    ONNX precisions run on the CPU only.
     """
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    device = device or torch.device("cpu")
+    if device.type != "cpu" and precision in UNSAVABLE_PRECISIONS:
+        raise ValueError(f"precision {precision!r} runs on the CPU only; on {device} use fp32, bf16 or auto")
     if precision == "auto":
-        precision = "bf16" if cpu_has_bf16() else "fp32"
-    network = network.float().eval()
+        native_bf16 = torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_has_bf16()
+        precision = "bf16" if native_bf16 else "fp32"
+    network = network.float().eval().to(device)
     if precision in ("onnx", "onnx-int8"):
         from .onnx import onnx_network
 

@@ -47,7 +47,9 @@ def default_model_path(name: str = "default") -> Path:
     )
 
 
-def load(path: str | os.PathLike[str] | None = None, ner: str | None = None, precision: str = "auto") -> "StanceModel":
+def load(
+    path: str | os.PathLike[str] | None = None, ner: str | None = None, precision: str = "auto", device: str | None = None
+) -> "StanceModel":
     """Load a model: ``None`` or a bundled name (``"default"``, ``"accurate"``), else a folder from ``save_pretrained``.
 
     A model whose base encoder is not available yet (the accurate model's, before ``stance download
@@ -57,6 +59,8 @@ def load(path: str | os.PathLike[str] | None = None, ner: str | None = None, pre
     people and companies are found as actors too; it roughly halves analysis speed.
     ``precision`` is ``auto`` (bf16 on CPUs with native bf16, else fp32), ``fp32``, ``bf16``, ``int8``, or
     ``onnx`` / ``onnx-int8`` (ONNX Runtime, the ``onnx`` extra; the graph is exported to the cache once).
+    ``device`` is ``cpu`` (the default), ``cuda`` / ``cuda:N``, or ``auto`` (a GPU where torch sees one);
+    on a GPU, ``auto`` precision is bf16 where the GPU supports it, and int8 and ONNX are refused.
     """
     if path is None or (isinstance(path, str) and path in BUNDLED_MODELS):
         path = default_model_path(path or "default")
@@ -65,7 +69,7 @@ def load(path: str | os.PathLike[str] | None = None, ner: str | None = None, pre
         from .actors import named_entity_recognizer
 
         finder = ActorFinder(ner=named_entity_recognizer(ner))
-    return StanceModel.from_pretrained(path, actor_finder=finder, precision=precision)
+    return StanceModel.from_pretrained(path, actor_finder=finder, precision=precision, device=device)
 
 
 class StanceModel:
@@ -73,13 +77,14 @@ class StanceModel:
 
     def __init__(
         self, network: Any, tokenizer: Any, source: str | None = None, actor_finder: ActorFinder | None = None,
-        precision: str = "fp32",
+        precision: str = "fp32", device: str | None = None,
     ):
-        from .modeling import set_precision
+        from .modeling import resolve_device, set_precision
         from .tokenization import Tokenizer
 
         self.config = network.config
-        self.network, self.precision = set_precision(network, precision)
+        self.device = resolve_device(device)
+        self.network, self.precision = set_precision(network, precision, self.device)
         # A transformers tokenizer (training hands one over) is wrapped: inference runs on stance.tokenization.
         self.tokenizer = tokenizer if isinstance(tokenizer, Tokenizer) else Tokenizer.from_transformers(tokenizer)
         self.source = source
@@ -94,7 +99,8 @@ class StanceModel:
 
     @classmethod
     def from_pretrained(
-        cls, directory: str | os.PathLike[str], actor_finder: ActorFinder | None = None, precision: str = "fp32"
+        cls, directory: str | os.PathLike[str], actor_finder: ActorFinder | None = None, precision: str = "fp32",
+        device: str | None = None,
     ) -> "StanceModel":
         from .modeling import load_network
         from .tokenization import Tokenizer
@@ -104,7 +110,7 @@ class StanceModel:
             raise FileNotFoundError(f"model folder {directory} does not exist")
         network = load_network(directory)
         tokenizer = Tokenizer.from_pretrained(directory)
-        return cls(network, tokenizer, source=str(directory), actor_finder=actor_finder, precision=precision)
+        return cls(network, tokenizer, source=str(directory), actor_finder=actor_finder, precision=precision, device=device)
 
     def save_pretrained(self, directory: str | os.PathLike[str], weights_dtype: str | None = None) -> None:
         from .modeling import UNSAVABLE_PRECISIONS, save_network
@@ -211,6 +217,7 @@ class StanceModel:
             "library_version": self.config.library_version,
             "max_length": self.config.max_length,
             "precision": self.precision,
+            "device": str(self.device),
             "gazetteer": self.actor_finder.gazetteer.version,
         }
 
@@ -241,9 +248,8 @@ class StanceModel:
             for begin in range(0, len(order), batch_size):
                 batch = order[begin : begin + batch_size]
                 inputs = collate([{"input_ids": encoded[i], "mention_tokens": mentions[i]} for i in batch])
-                out = self.network(
-                    input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"], mention_mask=inputs["mention_mask"]
-                )
+                inputs = {name: inputs[name].to(self.device) for name in ("input_ids", "attention_mask", "mention_mask")}
+                out = self.network(**inputs)
                 # One softmax and one conversion to Python lists per batch, not per sentence.
                 batch_types = (out["logits"].float() / self.config.type_temperature).softmax(-1).tolist()
                 batch_stances = (out["stance_logits"].float() / self.config.stance_temperature).softmax(-1).tolist()

@@ -411,6 +411,8 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     set_seed(config.seed)
     train_rows, dev_rows, removed = prepare_rows(config)
     checkpoint_dir = config.checkpoint_dir or config.output_dir.rstrip("/") + "-checkpoints"
+    # The Trainer trains on a GPU when torch sees one; the teacher and the final evaluations run there too.
+    device = "cuda" if torch.cuda.is_available() else "cpu"
     if config.teacher:
         from .distillation import cached_teacher_scores
 
@@ -419,7 +421,9 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         if (teacher_config.type_labels, teacher_config.stance_labels) != (list(SENTENCE_TYPES), list(STANCES)):
             raise ValueError(f"teacher {config.teacher} was trained on other labels than the student's")
         # Dev rows stay gold only: model selection and calibration measure the student against people.
-        train_rows = cached_teacher_scores(config.teacher, train_rows, Path(checkpoint_dir) / "teacher_scores.jsonl")
+        train_rows = cached_teacher_scores(
+            config.teacher, train_rows, Path(checkpoint_dir) / "teacher_scores.jsonl", device=device
+        )
 
     model_config = ModelConfig(
         base_model=config.base_model, encoder_config=dict(config.encoder_config), max_length=config.max_length,
@@ -484,7 +488,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         seed=config.seed,
         data_seed=config.seed,
         train_sampling_strategy="group_by_length",
-        use_cpu=not torch.cuda.is_available(),
+        use_cpu=device == "cpu",
         bf16=config.bf16,
         report_to="none",
         disable_tqdm=not config.progress,
@@ -512,10 +516,10 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     )
     trained = trainer.train(resume_from_checkpoint=resume or None)
 
-    model = StanceModel(trainer.model, tokenizer)
+    model = StanceModel(trainer.model, tokenizer, device=device)
     model.save_pretrained(config.output_dir, weights_dtype=config.weights_dtype)
     # Measure what a user loads: the saved files, at their stored precision, calibrated on dev.
-    saved = StanceModel.from_pretrained(config.output_dir)
+    saved = StanceModel.from_pretrained(config.output_dir, device=device)
     calibration = calibrate_saved(saved, dev_rows, Path(config.output_dir))
     dev_metrics = evaluate_rows(saved, dev_rows)
     eval_metrics = {source.label(): evaluate_rows(saved, load_sources([source])) for source in config.evaluate}

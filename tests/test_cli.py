@@ -46,6 +46,15 @@ def test_analyze_missing_file(tiny_model_dir, tmp_path, capsys):
     assert code == 2 and "file not found" in err
 
 
+def test_analyze_device(tiny_model_dir, tmp_path, capsys):
+    path = tmp_path / "doc.txt"
+    path.write_text("Prices rose. They will fall.", encoding="utf-8")
+    code, out, _ = run(capsys, "analyze", str(path), "--model", str(tiny_model_dir), "--device", "cpu", "--format", "json")
+    assert code == 0 and json.loads(out)["model"]["device"] == "cpu"
+    code, _, err = run(capsys, "analyze", str(path), "--model", str(tiny_model_dir), "--device", "gpu")
+    assert code == 2 and "device must be" in err
+
+
 def test_evaluate_table_and_json(tiny_model_dir, tiny_corpus, capsys):
     code, out, _ = run(capsys, "evaluate", "--model", str(tiny_model_dir), "--data", str(tiny_corpus), "--task", "types")
     assert code == 0 and "macro-F1" in out and "confusion" in out and "baseline" in out

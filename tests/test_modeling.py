@@ -100,6 +100,44 @@ def test_unknown_precision_is_refused(tiny_model_dir):
         StanceModel.from_pretrained(tiny_model_dir, precision="fp8")
 
 
+def test_device_cpu_is_the_default_and_can_be_named(tiny_model_dir):
+    from stance.pipeline import StanceModel
+
+    sentences, spans = ["Beijing praised the BRI.", "Exports will rise."], [[(0, 7), (20, 23)], []]
+    default = StanceModel.from_pretrained(tiny_model_dir)
+    named = StanceModel.from_pretrained(tiny_model_dir, device="cpu")
+    assert default.device == named.device == torch.device("cpu")
+    assert default.describe()["device"] == "cpu"
+    assert default.predict(sentences, spans)[1][0][1].scores == named.predict(sentences, spans)[1][0][1].scores
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert StanceModel.from_pretrained(tiny_model_dir, device="auto").device.type == expected
+
+
+@pytest.mark.parametrize("device", ["gpu", "mps", "cuda:x"])
+def test_unknown_device_is_refused(tiny_model_dir, device):
+    from stance.pipeline import StanceModel
+
+    with pytest.raises(ValueError, match="device must be 'cpu', 'cuda', 'cuda:N' or 'auto'"):
+        StanceModel.from_pretrained(tiny_model_dir, device=device)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA GPU")
+def test_a_gpu_torch_cannot_see_is_an_error_not_the_cpu(tiny_model_dir):
+    from stance.pipeline import StanceModel
+
+    with pytest.raises(ValueError, match="sees no CUDA GPU"):
+        StanceModel.from_pretrained(tiny_model_dir, device="cuda")
+
+
+@pytest.mark.parametrize("precision", ["int8", "onnx", "onnx-int8"])
+def test_cpu_only_precisions_are_refused_on_a_gpu(tiny_model_dir, precision):
+    from stance.modeling import set_precision
+
+    # Refused before the network is touched, so no GPU is needed to check it.
+    with pytest.raises(ValueError, match="runs on the CPU only"):
+        set_precision(load_network(tiny_model_dir), precision, torch.device("cuda"))
+
+
 def test_bert_encoders_train_on_the_plain_encoder_and_others_on_transformers():
     from conftest import TINY_ENCODER
     from stance.bert import BertEncoder

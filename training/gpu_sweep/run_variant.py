@@ -20,30 +20,7 @@ from pathlib import Path
 import torch
 
 import stance.modeling as modeling
-import stance.pipeline as pipeline
 from stance.training import TrainConfig, train
-
-
-def evaluate_on_gpu() -> None:
-    """Make loaded models run on the GPU, so the final evaluations of a run do not queue for the CPU.
-
-    The library's inference is CPU-only; this wraps a loaded network's forward to move inputs there and
-    outputs back."""
-    load = pipeline.StanceModel.from_pretrained.__func__
-
-    def from_pretrained(cls, *args, **kwargs):
-        model = load(cls, *args, **kwargs)
-        network = model.network.cuda()
-        forward = network.forward
-
-        def on_gpu(**inputs):
-            result = forward(**{k: v.cuda() for k, v in inputs.items()})
-            return {k: v.float().cpu() if torch.is_tensor(v) else v for k, v in result.items()}
-
-        network.forward = on_gpu
-        return model
-
-    pipeline.StanceModel.from_pretrained = classmethod(from_pretrained)
 
 
 def keep_first_layers(count: int) -> None:
@@ -98,8 +75,6 @@ def main() -> None:
     name, results = sys.argv[1], Path(sys.argv[2])
     # Many variants share the machine's cores; each needs one for its Python loop.
     torch.set_num_threads(1)
-    if torch.cuda.is_available():
-        evaluate_on_gpu()
     config = variant(name)
     started = time.time()
     result = train(config)

@@ -27,10 +27,9 @@ fi
 xz -dc $PACK/teacher_scores.jsonl.xz > /tmp/teacher_scores.jsonl
 python3 - <<'PY' || exit 5
 import json
-from pathlib import Path
 from stance.actors import ActorFinder
-from stance.distillation import _fingerprint
-fp = _fingerprint(Path("models/accurate"), ActorFinder().gazetteer.version)
+from stance.distillation import teacher_fingerprint
+fp = teacher_fingerprint("models/accurate", ActorFinder().gazetteer.version)
 lines = open("/tmp/teacher_scores.jsonl").read().split("\n", 1)
 open("/tmp/teacher_scores.jsonl", "w").write(json.dumps({"fingerprint": fp}) + "\n" + lines[1])
 print("fingerprint", fp[:12])
