@@ -398,12 +398,11 @@ def prepare_rows(config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[s
 def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     """Train, keep the best epoch on dev, save the model and its card; returns the metrics."""
     import numpy as np
-    import torch
     from transformers import Trainer, TrainerCallback, TrainingArguments, set_seed
 
     from .evaluation import classification_report
     from .features import IGNORE, JointCollator, encode_rows, marker_ids
-    from .modeling import CONFIG_NAME, ModelConfig, StanceNetwork, resolve_base_model
+    from .modeling import CONFIG_NAME, ModelConfig, StanceNetwork, resolve_base_model, resolve_device
     from .pipeline import StanceModel
     from .tokenization import Tokenizer
 
@@ -412,7 +411,7 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
     train_rows, dev_rows, removed = prepare_rows(config)
     checkpoint_dir = config.checkpoint_dir or config.output_dir.rstrip("/") + "-checkpoints"
     # The Trainer trains on a GPU when torch sees one; the teacher and the final evaluations run there too.
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = str(resolve_device("auto"))
     if config.teacher:
         from .distillation import cached_teacher_scores
 
