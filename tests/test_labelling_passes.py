@@ -230,9 +230,13 @@ def test_types_second_pass_from_sample_to_applied_decisions(tmp_path):
     assert (stats["n"], stats["disagreements"]) == (2, 1)
     recorded = [json.loads(line) for line in (data / "passes" / "second_1.jsonl").read_text().splitlines()]
     assert recorded[0] == {"id": asked[0]["id"], "label": "forecast", "kind": "plain"}
-    _write(work / "adjudication_raw_0.jsonl", [{"id": cases[0]["id"], "label": "opinion", "reason": "neither"}])
-    with pytest.raises(SystemExit, match="needs a label that is label_A or label_B"):
-        apply(corpus, data, work, "second_2")
+    for refused in ({"label": "maybe", "reason": "not a type"}, {"label": "opinion", "reason": " "}):
+        _write(work / "adjudication_raw_0.jsonl", [{"id": cases[0]["id"], **refused}])
+        with pytest.raises(SystemExit, match="needs a label from"):
+            apply(corpus, data, work, "second_2")
+    # A third label, neither annotator's, stands when the adjudicator gives the rule that demands it.
+    _write(work / "adjudication_raw_0.jsonl", [{"id": cases[0]["id"], "label": "opinion", "reason": "a contestable claim"}])
+    assert apply(corpus, data, work, "second_2") == {("forecast", "opinion"): 1}
 
 
 def test_sample_all_hard_takes_every_hard_row_and_a_share_of_the_plain_ones(tmp_path):

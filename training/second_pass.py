@@ -191,8 +191,9 @@ def apply(corpus: Corpus, data: Path, work: Path, name: str) -> Counter:
     records: list[dict] = []
     changes: dict[str, dict[int | None, str]] = {}  # row id -> {mention index (None: the sentence): decided label}
     for (line, decision, path), case in zip(decisions, cases):
-        if decision.get(field) not in (case["label_A"], case["label_B"]) or not str(decision.get("reason", "")).strip():
-            raise SystemExit(f"{path}:{line}: needs a {field} that is label_A or label_B of its case, and a reason")
+        # The adjudication briefs allow a third label where the rules demand it; the reason must say why.
+        if decision.get(field) not in corpus.labels or not str(decision.get("reason", "")).strip():
+            raise SystemExit(f"{path}:{line}: needs a {field} from {list(corpus.labels)} and a reason")
         target = case.get("target")
         first = corpus.first_labels(by_id[decision["id"]])[target or 0]
         where = {"target": target} if corpus.per_mention else {}
