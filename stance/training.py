@@ -545,19 +545,48 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
 
 
 def calibrate_model(config: TrainConfig, directory: str | Path) -> dict[str, Any]:
-    """Refit a saved model's temperatures on ``config``'s dev data (as training does) and save them."""
+    """Refit a saved model's temperatures on ``config``'s dev data (as training does) and save them, in
+    its config and in its card (``training.json`` and ``README.md``), so that the card states the
+    temperatures the model runs with."""
     from .pipeline import StanceModel
 
     _, dev_rows, _ = prepare_rows(config)
-    return calibrate_saved(StanceModel.from_pretrained(directory), dev_rows, Path(directory))
+    directory = Path(directory)
+    report = calibrate_saved(StanceModel.from_pretrained(directory), dev_rows, directory)
+    _record_recalibration(directory, report)
+    return report
+
+
+_CALIBRATION_LINE = "Calibration (temperature per head, fitted on dev; expected calibration error on dev before -> after):"
+
+
+def _record_recalibration(directory: Path, report: dict[str, Any]) -> None:
+    """Write a refit's temperatures into a trained model's card, where training wrote its own; a folder
+    without a card (a model not made by ``train``) is left as it is."""
+    card_json, card = directory / "training.json", directory / "README.md"
+    if card_json.is_file():
+        saved = json.loads(card_json.read_text(encoding="utf-8"))
+        saved.setdefault("data", {})["calibration_on_dev"] = report
+        card_json.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
+    if card.is_file():
+        lines = card.read_text(encoding="utf-8").split("\n")
+        if _CALIBRATION_LINE in lines:
+            at = lines.index(_CALIBRATION_LINE) + 1
+            lines[at] = (
+                _calibration_text(report) + ". Refitted after training (`stance calibrate`): the ECE figures in the"
+                " sections below are from before the refit; macro-F1 and accuracy do not depend on the temperatures."
+            )
+            card.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _calibration_text(report: dict[str, Any]) -> str:
+    return "; ".join(f"{head} T={c['temperature']:.2f}, ECE {c['ece_before']:.3f} -> {c['ece_after']:.3f}" for head, c in report.items())
 
 
 def calibrate_saved(model: Any, dev_rows: list[dict[str, Any]], directory: Path) -> dict[str, Any]:
     """Fit both heads' temperatures on ``dev_rows`` and write them into the saved model's config."""
     from .calibration import calibrate
-    from .modeling import CONFIG_NAME
-
-    from .modeling import ModelConfig
+    from .modeling import CONFIG_NAME, ModelConfig
 
     report = calibrate(model, [r for r in dev_rows if r.get("label")], [r for r in dev_rows if r.get("targets")])
     # Only the temperatures change on disk: the loaded config may describe merged adapters, not the files.
@@ -656,8 +685,8 @@ Training data: {", ".join(f"{s['source']} ({s['task']}, x{s['weight']})" for s i
 {summary['train_rows']} training rows, sentence types {json.dumps(summary['train_label_counts'])},
 stance mentions {json.dumps(summary['train_stance_counts'])}; {summary['dev_rows']} dev rows;
 {summary['excluded_overlap_rows']} rows removed because their text is in an evaluation set.
-{distillation}Calibration (temperature per head, fitted on dev; expected calibration error on dev before -> after):
-{"; ".join(f"{head} T={c['temperature']:.2f}, ECE {c['ece_before']:.3f} -> {c['ece_after']:.3f}" for head, c in summary['calibration_on_dev'].items())}.
+{distillation}{_CALIBRATION_LINE}
+{_calibration_text(summary['calibration_on_dev'])}.
 
 Metrics below are measured on the saved files (weights stored as {config.weights_dtype}).
 

@@ -178,3 +178,27 @@ def test_type_and_stance_rows_of_one_text_train_in_one_pass():
     # Nothing to join: rows come back unchanged, in order.
     assert join_tasks([other, kind]) == [other, kind]
     assert join_tasks([stance, stance]) == [stance, stance]
+
+
+def test_calibrate_model_refits_and_rewrites_the_card(tmp_path):
+    from stance.modeling import ModelConfig
+    from stance.training import calibrate_model
+
+    config = tiny_config(tmp_path, max_steps=4)
+    train(config)
+    model_dir = tmp_path / "model"
+    # As if the dev labels changed after training: the card holds temperatures the config no longer has.
+    card_json = json.loads((model_dir / "training.json").read_text())
+    card_json["data"]["calibration_on_dev"]["types"]["temperature"] = 9.99
+    (model_dir / "training.json").write_text(json.dumps(card_json))
+    card = (model_dir / "README.md").read_text()
+    (model_dir / "README.md").write_text(card.replace("types T=", "types T=9.99 (stale) "))
+
+    report = calibrate_model(config, model_dir)
+    saved = ModelConfig.from_json_file(model_dir / "config.json")
+    assert report["types"]["temperature"] == pytest.approx(saved.type_temperature, abs=1e-4)
+    assert json.loads((model_dir / "training.json").read_text())["data"]["calibration_on_dev"] == report
+    card = (model_dir / "README.md").read_text()
+    assert "9.99" not in card and f"types T={saved.type_temperature:.2f}" in card and "Refitted after training" in card
+    # The rest of the card stays.
+    assert "## dev: types" in card and card.count("\n") > 10
